@@ -1,0 +1,36 @@
+"""The assistant: document, model, index and retriever loaded once; `ask` answers one question."""
+from __future__ import annotations
+
+import time
+
+from . import document, store
+from .answer import Answer, Selector, answer
+from .config import Settings
+from .embedding import load_embedder
+from .retrieval import Retriever
+from .text import normalize
+
+EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公共充电桩？"
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, embedder=None):
+        self.settings = settings or Settings.from_env()
+        self.doc = document.load(self.settings)
+        self.embedder = embedder or load_embedder(self.settings)
+        self.index = store.load(self.settings, self.doc, self.embedder)
+        self.retriever = Retriever(self.index.chunks, self.index.vectors, self.embedder, self.settings)
+        self.selector = Selector([c.search_text for c in self.index.chunks])
+
+    def ask(self, question: str, mode: str | None = None) -> Answer:
+        """Answer one question. Raises ValueError for a question with no content."""
+        if not isinstance(question, str) or not normalize(question):
+            raise ValueError(EMPTY_QUESTION)
+        question = question[: self.settings.max_question_chars]
+        t0 = time.perf_counter()
+        hits = self.retriever.search(question, mode)
+        t1 = time.perf_counter()
+        result = answer(self.selector, question, hits, self.settings)
+        t2 = time.perf_counter()
+        result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2)}
+        return result

@@ -1,0 +1,63 @@
+"""Structure-aware chunking: each paragraph is split at sentence, then clause boundaries.
+
+A chunk never crosses a paragraph, so it carries one section path. What is embedded and
+BM25-indexed is `search_text` (the headings and lead above the passage, then the passage);
+what is cited is `text`, which always equals `clean[start:end]`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from .document import PATH_SEP, Document
+
+# Sentence ends first, then clause marks; the page writes , ; : in ASCII.
+SEPARATORS = ["。", "！", "？", "；", ";", "，", ",", "、", "：", ":", ""]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str          # "p012.3": paragraph 12, piece 3 (stable for a given corpus and chunk size)
+    doc: str
+    path: tuple
+    text: str
+    start: int
+    end: int
+    context: str     # headings + lead, prepended for search only
+
+    @property
+    def section(self) -> str:
+        return PATH_SEP.join(self.path)
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.context}\n{self.text}" if self.context else self.text
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "path": list(self.path)}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "Chunk":
+        return cls(**{**obj, "path": tuple(obj["path"])})
+
+
+def splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:
+    return RecursiveCharacterTextSplitter(
+        separators=SEPARATORS, keep_separator="end", chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap, strip_whitespace=False, add_start_index=True)
+
+
+def chunk_document(doc: Document, chunk_size: int = 200, chunk_overlap: int = 0) -> list:
+    split = splitter(chunk_size, chunk_overlap)
+    chunks = []
+    for pi, para in enumerate(doc.paragraphs):
+        body = doc.clean[para.start:para.end]
+        for k, piece in enumerate(split.create_documents([body])):
+            start = para.start + piece.metadata["start_index"]
+            end = start + len(piece.page_content)
+            if doc.clean[start:end] != piece.page_content:
+                raise AssertionError(f"chunk offsets drifted in paragraph {pi}")
+            chunks.append(Chunk(f"p{pi:03d}.{k}", doc.doc_id, para.path, piece.page_content,
+                                start, end, para.context))
+    return chunks

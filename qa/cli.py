@@ -1,0 +1,90 @@
+"""python -m qa ask|build|eval — messages to people are Chinese; errors go to stderr."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .config import MODES, Settings
+
+
+def _print_answer(result: dict) -> None:
+    label = "（计划未作回答）" if result["abstained"] else ""
+    print(f"答：{result['answer']}{label}")
+    if result["citations"]:
+        print("\n出处：")
+    for c in result["citations"]:
+        print(f"[{c['rank']}] {c['section']}（第{c['start']}–{c['end']}字）\n    {c['text']}")
+
+
+def cmd_ask(args, settings: Settings) -> int:
+    from .assistant import Assistant
+
+    if not args.jsonl and (args.question is None or not args.question.strip()):
+        print("错误：问题不能为空。用法：python -m qa ask \"今年要新建多少个公共充电桩？\"", file=sys.stderr)
+        return 2
+    assistant = Assistant(settings)
+    if not args.jsonl:
+        result = assistant.ask(args.question, args.mode).to_json()
+        if args.json:
+            print(json.dumps(result, ensure_ascii=False))
+        else:
+            _print_answer(result)
+        return 0
+    for raw in sys.stdin.buffer:
+        print(json.dumps(_answer_line(assistant, raw, args.mode), ensure_ascii=False), flush=True)
+    return 0
+
+
+def _answer_line(assistant, raw: bytes, mode) -> dict:
+    """One --jsonl line: the answer object, or an error object for that line alone."""
+    try:
+        question = raw.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError as exc:
+        return {"question": None, "error": f"该行不是有效的 UTF-8 文本（第{exc.start}字节）"}
+    try:
+        return assistant.ask(question, mode).to_json()
+    except ValueError as exc:
+        return {"question": question, "error": str(exc)}
+
+
+def cmd_build(args, settings: Settings) -> int:
+    from . import document, store
+    from .embedding import load_embedder
+
+    path = document.write_clean(settings)
+    doc = document.load(settings)
+    embedder = load_embedder(settings)
+    if args.if_stale and not store.problems(settings, doc, embedder):
+        print(f"索引已是最新：{settings.index_dir}")
+        return 0
+    index = store.build(settings, doc, embedder)
+    m = index.manifest
+    print(f"已写出清洗文本 {path}")
+    print(f"索引已建好：{m['n_chunks']} 个段落块，{m['dim']} 维，用时 {m['build_seconds']} 秒 → {settings.index_dir}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m qa", description="漯河市2024年国民经济和社会发展计划 问答助手")
+    sub = p.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="回答一个问题")
+    ask.add_argument("question", nargs="?", help="问题（中文）")
+    ask.add_argument("--json", action="store_true", help="输出答案 JSON")
+    ask.add_argument("--jsonl", action="store_true", help="从标准输入逐行读问题，逐行输出 JSON")
+    ask.add_argument("--mode", choices=MODES, help="检索方式（默认 hybrid）")
+    build = sub.add_parser("build", help="重建清洗文本和索引")
+    build.add_argument("--quiet", action="store_true", help="不显示进度条")
+    build.add_argument("--if-stale", action="store_true", help="只在索引缺失或过期时重建")
+    return p
+
+
+def main(argv: list | None = None) -> int:
+    args = parser().parse_args(argv)
+    overrides = {"show_progress": False} if getattr(args, "quiet", False) else {}
+    try:
+        settings = Settings.from_env(**overrides)
+        return {"ask": cmd_ask, "build": cmd_build}[args.command](args, settings)
+    except (ValueError, FileNotFoundError, RuntimeError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1

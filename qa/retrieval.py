@@ -1,0 +1,96 @@
+"""Dense search, BM25 over Chinese tokens, and reciprocal-rank fusion."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .chunking import Chunk
+from .config import MODES
+from .text import tokenize
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float          # the score the ranking used (cosine, BM25 or RRF)
+    dense: float | None   # cosine similarity to the question, when the dense model ran
+    rank: int             # 1-based
+
+
+def dense_search(index, query: np.ndarray, k: int) -> list:
+    """Top-k (row, cosine) from a FAISS inner-product index of L2-normalised vectors."""
+    if index.ntotal == 0 or k <= 0:
+        return []
+    if index.d != query.shape[-1]:
+        raise ValueError(f"query has {query.shape[-1]} dims, the index has {index.d}")
+    scores, rows = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32),
+                                min(k, index.ntotal))
+    return [(int(i), float(s)) for i, s in zip(rows[0], scores[0]) if i >= 0]
+
+
+def rrf(rankings: list, k: int = 60, weights: list | None = None) -> list:
+    """Reciprocal-rank fusion: score(d) = sum_r w_r / (k + rank_r(d)), ranks 1-based.
+    `rankings` are lists of ids, best first; returns (id, score), best first, ties by first seen."""
+    weights = weights or [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError("one weight per ranking")
+    fused: dict = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, doc in enumerate(ranking, start=1):
+            fused[doc] = fused.get(doc, 0.0) + w / (k + rank)
+    return sorted(fused.items(), key=lambda kv: -kv[1])
+
+
+class BM25:
+    """bm25s over a fixed tokenizer scheme; `scores` returns one score per document."""
+
+    def __init__(self, texts: list, scheme: str):
+        import bm25s
+
+        self.scheme = scheme
+        self.model = bm25s.BM25()
+        self.model.index([tokenize(t, scheme) or [""] for t in texts], show_progress=False)
+        self.n = len(texts)
+
+    def scores(self, query: str) -> np.ndarray:
+        tokens = [t for t in tokenize(query, self.scheme) if t in self.model.vocab_dict]
+        if not tokens:
+            return np.zeros(self.n, np.float32)
+        return self.model.get_scores(tokens)
+
+
+def top(scores: np.ndarray, k: int) -> list:
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [int(i) for i in order if scores[i] > 0]
+
+
+class Retriever:
+    """Search the chunks of one index by mode: dense, bm25 or hybrid (RRF of the two)."""
+
+    def __init__(self, chunks: list, vectors, embedder, settings):
+        if len(chunks) != vectors.ntotal:
+            raise ValueError(f"{len(chunks)} chunks but {vectors.ntotal} vectors")
+        self.chunks, self.vectors, self.embedder, self.settings = chunks, vectors, embedder, settings
+        self.bm25 = BM25([c.search_text for c in chunks], settings.bm25_scheme)
+
+    def search(self, question: str, mode: str | None = None, k: int | None = None) -> list:
+        mode, k = mode or self.settings.mode, k or self.settings.top_k
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        n = self.settings.candidates
+        dense: dict = {}
+        if mode in ("dense", "hybrid"):
+            # The plan has ~100 chunks: score them all, so every hit carries its cosine.
+            qvec = self.embedder.encode_query([question])[0]
+            dense = dict(dense_search(self.vectors, qvec, self.vectors.ntotal))
+        if mode == "dense":
+            ranked = list(dense.items())[:k]
+        else:
+            bm = self.bm25.scores(question)
+            if mode == "bm25":
+                ranked = [(i, float(bm[i])) for i in top(bm, k)]
+            else:
+                lists = [list(dense)[:n], top(bm, n)]
+                ranked = rrf(lists, self.settings.rrf_k, [self.settings.dense_weight, 1.0])[:k]
+        return [Hit(self.chunks[i], s, dense.get(i), r) for r, (i, s) in enumerate(ranked, start=1)]

@@ -1,0 +1,150 @@
+"""Build, save and load the FAISS index with its chunks and manifest; detect staleness.
+
+index/
+  faiss.index     IndexFlatIP over L2-normalised passage vectors (inner product = cosine)
+  chunks.jsonl    one Chunk per line, row i = vector i
+  manifest.json   what the index was built from, and the sha256 of the two files above
+
+Files are written to temp names in the same folder and renamed, the manifest last. A build
+that dies before the renames leaves the old index untouched; one that dies between renames
+leaves files whose hashes disagree with the manifest, which loading detects and rebuilds.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import SEPARATORS, Chunk, chunk_document
+from .config import Settings
+from .document import Document
+
+FORMAT_VERSION = 1
+FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE = "faiss.index", "chunks.jsonl", "manifest.json"
+# Fields that must match for an index to be current, with the words used to report a change.
+CHECKED = {
+    "format_version": "index format", "model": "model", "model_fingerprint": "model weights",
+    "passage_prefix": "passage prefix", "chunking": "chunking parameters", "corpus_sha256": "corpus text",
+}
+
+
+class IndexProblem(RuntimeError):
+    """The index on disk is missing, broken or stale."""
+
+
+@dataclass
+class Index:
+    chunks: list
+    vectors: object       # the faiss index
+    manifest: dict
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def expected_manifest(settings: Settings, doc: Document, embedder) -> dict:
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": embedder.name,
+        "model_fingerprint": embedder.fingerprint,
+        "passage_prefix": embedder.passage_prefix,
+        "chunking": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
+                     "separators": SEPARATORS, "embedded": "context + newline + passage"},
+        "corpus_sha256": sha256_bytes(doc.clean.encode("utf-8")),
+    }
+
+
+def library_versions() -> dict:
+    names = ("sentence-transformers", "transformers", "torch", "faiss-cpu", "langchain-text-splitters", "bm25s")
+    out = {"python": sys.version.split()[0]}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _write_atomic(path: Path, data: bytes) -> Path:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    return tmp
+
+
+def build(settings: Settings, doc: Document, embedder) -> Index:
+    import faiss
+
+    t0 = time.perf_counter()
+    chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
+    vecs = embedder.encode_document([c.search_text for c in chunks], progress=settings.show_progress)
+    index = faiss.IndexFlatIP(vecs.shape[1])
+    index.add(vecs)
+    faiss_bytes = faiss.serialize_index(index).tobytes()
+    chunk_bytes = "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
+    manifest = {
+        **expected_manifest(settings, doc, embedder), "dim": int(vecs.shape[1]), "n_chunks": len(chunks),
+        "files": {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes)},
+        "libraries": library_versions(), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "build_seconds": round(time.perf_counter() - t0, 3),
+    }
+    out = settings.index_dir
+    out.mkdir(parents=True, exist_ok=True)
+    staged = [(_write_atomic(out / FAISS_FILE, faiss_bytes), out / FAISS_FILE),
+              (_write_atomic(out / CHUNKS_FILE, chunk_bytes), out / CHUNKS_FILE),
+              (_write_atomic(out / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode()),
+               out / MANIFEST_FILE)]
+    for tmp, final in staged:          # manifest last: it vouches for the files before it
+        os.replace(tmp, final)
+    return Index(chunks, index, manifest)
+
+
+def problems(settings: Settings, doc: Document, embedder) -> list:
+    """What is wrong with the index on disk, in words; [] when it is current and intact."""
+    out = settings.index_dir
+    if not (out / MANIFEST_FILE).is_file():
+        return [f"no index at {out}"]
+    try:
+        manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"unreadable manifest ({exc})"]
+    found = []
+    for name in (FAISS_FILE, CHUNKS_FILE):
+        path = out / name
+        if not path.is_file():
+            found.append(f"{name} is missing")
+        elif sha256_bytes(path.read_bytes()) != manifest.get("files", {}).get(name):
+            found.append(f"{name} does not match the manifest (edited or half-written)")
+    want = expected_manifest(settings, doc, embedder)
+    found += [f"{CHECKED[k]} changed" for k in CHECKED if manifest.get(k) != want[k]]
+    return found
+
+
+def load(settings: Settings, doc: Document, embedder) -> Index:
+    """Load the index; rebuild it when stale or broken, or raise when settings.strict_index."""
+    issues = problems(settings, doc, embedder)
+    if issues:
+        if settings.strict_index:
+            raise IndexProblem("index is stale or broken: " + "; ".join(issues) + " (run: python -m qa build)")
+        print("索引需要重建：" + "；".join(issues), file=sys.stderr)
+        return build(settings, doc, embedder)
+    import faiss
+
+    out = settings.index_dir
+    manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
+    vectors = faiss.deserialize_index(np.frombuffer((out / FAISS_FILE).read_bytes(), dtype=np.uint8))
+    with open(out / CHUNKS_FILE, encoding="utf-8") as f:
+        chunks = [Chunk.from_json(json.loads(line)) for line in f]
+    if vectors.ntotal != len(chunks):
+        raise IndexProblem(f"index holds {vectors.ntotal} vectors for {len(chunks)} chunks")
+    return Index(chunks, vectors, manifest)
