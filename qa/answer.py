@@ -38,6 +38,7 @@ class Answer:
     abstained: bool
     citations: list = field(default_factory=list)
     timings_ms: dict = field(default_factory=dict)
+    hits: list = field(default_factory=list, repr=False)   # the ranking behind it (not serialised)
 
     def to_json(self) -> dict:
         return {"question": self.question, "answer": self.answer, "abstained": self.abstained,

@@ -22,15 +22,17 @@ class Assistant:
         self.retriever = Retriever(self.index.chunks, self.index.vectors, self.embedder, self.settings)
         self.selector = Selector([c.search_text for c in self.index.chunks])
 
-    def ask(self, question: str, mode: str | None = None) -> Answer:
-        """Answer one question. Raises ValueError for a question with no content."""
+    def ask(self, question: str, mode: str | None = None, depth: int | None = None) -> Answer:
+        """Answer one question from the top_k hits; `depth` retrieves more for evaluation.
+        Raises ValueError for a question with no content."""
         if not isinstance(question, str) or not normalize(question):
             raise ValueError(EMPTY_QUESTION)
         question = question[: self.settings.max_question_chars]
         t0 = time.perf_counter()
-        hits = self.retriever.search(question, mode)
+        hits = self.retriever.search(question, mode, max(depth or 0, self.settings.top_k))
         t1 = time.perf_counter()
-        result = answer(self.selector, question, hits, self.settings)
+        result = answer(self.selector, question, hits[: self.settings.top_k], self.settings)
+        result.hits = hits
         t2 = time.perf_counter()
         result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2)}
         return result

@@ -5,7 +5,12 @@ import argparse
 import json
 import sys
 
-from .config import MODES, Settings
+from pathlib import Path
+
+from .config import MODES, ROOT, Settings
+
+REPORT = ROOT / "eval" / "REPORT.md"
+ABLATION = ROOT / "eval" / "ablation.md"     # hand-kept log of tuning steps, folded into the report
 
 
 def _print_answer(result: dict) -> None:
@@ -65,6 +70,43 @@ def cmd_build(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args, settings: Settings) -> int:
+    from . import document, evaluate, report
+    from .assistant import Assistant
+
+    doc = document.load(settings)
+    sets = {name: evaluate.SPLITS[name] for name in ("dev", "test")} if args.report else \
+        {Path(p).stem: Path(p) for p in (args.set or evaluate.SPLITS.values())}
+    loaded = {}
+    for name, path in sets.items():
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"评测集不存在：{path}")
+        loaded[name] = evaluate.load_set(path)
+        bad = evaluate.check_set(loaded[name], doc.clean, doc.paragraphs)
+        if bad:
+            raise ValueError(f"评测集 {path} 有 {len(bad)} 处问题：" + "；".join(bad[:5]))
+    modes = MODES if args.mode == "all" else (args.mode,)
+    assistant = Assistant(settings)
+    if args.report:
+        results = {name: evaluate.evaluate(assistant, items, MODES) for name, items in loaded.items()}
+        ablation = ABLATION.read_text(encoding="utf-8") if ABLATION.is_file() else ""
+        path = report.write_report({"test": results["test"], "dev": results["dev"]}, REPORT, ablation)
+        print(f"已写出 {path}")
+        print(report.table(results["test"]))
+        return 0
+    items = [it for part in loaded.values() for it in part]
+    result = evaluate.evaluate(assistant, items, modes)
+    result["set"] = ",".join(str(p) for p in sets.values())
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "records"}, ensure_ascii=False))
+    else:
+        print(f"评测集：{result['set']}（{result['n_items']} 题）")
+        print(report.table(result))
+        print()
+        print(report.type_table(result))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="漯河市2024年国民经济和社会发展计划 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
@@ -76,6 +118,11 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="重建清洗文本和索引")
     build.add_argument("--quiet", action="store_true", help="不显示进度条")
     build.add_argument("--if-stale", action="store_true", help="只在索引缺失或过期时重建")
+    ev = sub.add_parser("eval", help="在评测集上打分")
+    ev.add_argument("--set", action="append", help="评测集 JSONL 文件（可重复；默认 dev 与 test）")
+    ev.add_argument("--mode", choices=(*MODES, "all"), default="all", help="检索方式（默认 all）")
+    ev.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    ev.add_argument("--report", action="store_true", help="写出 eval/REPORT.md 和图表（dev 与 test）")
     return p
 
 
@@ -84,7 +131,7 @@ def main(argv: list | None = None) -> int:
     overrides = {"show_progress": False} if getattr(args, "quiet", False) else {}
     try:
         settings = Settings.from_env(**overrides)
-        return {"ask": cmd_ask, "build": cmd_build}[args.command](args, settings)
+        return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval}[args.command](args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1

@@ -1,0 +1,172 @@
+"""The evaluation harness: load and check Q&A sets, run the assistant, compute metrics.
+
+Eval item (JSONL): {"id", "question", "answers": [...], "evidence": [...], "type", "section"}.
+An answer is right when it contains a gold answer (whitespace removed) and did not abstain;
+a citation is right when its text contains an evidence string; answers == [] marks a
+question the plan does not answer.
+"""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+
+from .config import MODES, ROOT
+from .text import numbers
+
+TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "unanswerable")
+SPLITS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl"}
+KEYS = {"id", "question", "answers", "evidence", "type", "section"}
+MAX_K = 10
+COPY_RUN = 6                     # a question "copies" its evidence when they share 6 characters
+MAX_COPIED_SHARE = 1 / 3
+WS_RE = re.compile(r"\s+")
+
+
+def load_set(path: Path) -> list:
+    items = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: not valid JSON ({exc})") from exc
+    return items
+
+
+def shares_run(a: str, b: str, n: int = COPY_RUN) -> bool:
+    return any(a[i:i + n] in b for i in range(len(a) - n + 1))
+
+
+def check_set(items: list, clean: str, paragraphs: list) -> list:
+    """Every problem with a set, in words; [] when it is valid."""
+    problems, seen = [], set()
+    for it in items:
+        iid = it.get("id", "?")
+        if set(it) != KEYS:
+            problems.append(f"{iid}: keys {sorted(it)} != {sorted(KEYS)}")
+            continue
+        if iid in seen:
+            problems.append(f"{iid}: duplicate id")
+        seen.add(iid)
+        if it["type"] not in TYPES:
+            problems.append(f"{iid}: unknown type {it['type']!r}; choose one of {', '.join(TYPES)}")
+        if (it["type"] == "unanswerable") != (it["answers"] == []):
+            problems.append(f"{iid}: unanswerable items, and only they, have answers == []")
+        for ev in it["evidence"]:
+            pos = clean.find(ev)
+            if pos < 0:
+                problems.append(f"{iid}: evidence {ev!r} not in the clean text")
+                continue
+            para = next(p for p in paragraphs if p.start <= pos < p.end)
+            body = clean[para.start:para.end]
+            if it["answers"] and not any(a in body for a in it["answers"]):
+                problems.append(f"{iid}: no answer of {it['answers']} in the paragraph of {ev!r}")
+    copied = [it for it in items if any(shares_run(it["question"], ev) for ev in it.get("evidence", []))]
+    if items and len(copied) / len(items) > MAX_COPIED_SHARE:
+        problems.append(f"{len(copied)}/{len(items)} questions share a {COPY_RUN}-character run with "
+                        f"their evidence (at most {MAX_COPIED_SHARE:.0%} may)")
+    return problems
+
+
+def squash(text: str) -> str:
+    return WS_RE.sub("", text)
+
+
+def run_item(assistant, item: dict, mode: str) -> dict:
+    """Ask one item and record what the metrics need."""
+    t0 = time.perf_counter()
+    result = assistant.ask(item["question"], mode, depth=MAX_K)
+    ms = (time.perf_counter() - t0) * 1000
+    ranked = [h.chunk.text for h in result.hits]
+    evidence_rank = next((r for r, text in enumerate(ranked, start=1)
+                          if any(ev in text for ev in item["evidence"])), None)
+    cited = " ".join(c["text"] for c in result.citations)
+    given = squash(result.answer)
+    clean = assistant.doc.clean
+    return {
+        "id": item["id"], "type": item["type"], "section": item["section"],
+        "question": item["question"], "expected": item["answers"], "answer": result.answer,
+        "abstained": result.abstained, "answerable": bool(item["answers"]),
+        "correct": bool(item["answers"]) and not result.abstained
+                   and any(squash(a) in given for a in item["answers"]),
+        "evidence_rank": evidence_rank,
+        "numbers_cited": result.abstained or all(n in cited for n in numbers(result.answer)),
+        "offsets_ok": all(clean[c["start"]:c["end"]] == c["text"] for c in result.citations),
+        "answer_chars": len(result.answer), "ms": ms,
+        "first_citation": result.citations[0]["section"] if result.citations else "",
+    }
+
+
+def ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def percentile(values: list, q: float) -> float | None:
+    if not values:
+        return None
+    values = sorted(values)
+    return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))], 1)
+
+
+def metrics(records: list) -> dict:
+    answerable = [r for r in records if r["answerable"]]
+    out = {"n": len(records)}
+    for k in (1, 3, 5, 10):
+        out[f"recall@{k}"] = ratio(sum(1 for r in answerable if r["evidence_rank"] and r["evidence_rank"] <= k),
+                                   len(answerable))
+    out["recall_curve"] = [ratio(sum(1 for r in answerable if r["evidence_rank"] and r["evidence_rank"] <= k),
+                                 len(answerable)) for k in range(1, MAX_K + 1)]
+    reciprocal = sum(1 / r["evidence_rank"] for r in answerable if r["evidence_rank"])
+    out["mrr"] = round(reciprocal / len(answerable), 4) if answerable else None
+    out["answer_accuracy"] = ratio(sum(r["correct"] for r in answerable), len(answerable))
+    positives = [r for r in records if not r["answerable"]]
+    predicted = [r for r in records if r["abstained"]]
+    true_pos = sum(1 for r in predicted if not r["answerable"])
+    p, rec = ratio(true_pos, len(predicted)), ratio(true_pos, len(positives))
+    out["abstention_precision"], out["abstention_recall"] = p, rec
+    out["abstention_f1"] = round(2 * p * rec / (p + rec), 4) if p and rec else (0.0 if positives else None)
+    out["false_abstention_rate"] = ratio(sum(1 for r in answerable if r["abstained"]), len(answerable))
+    answered = [r for r in records if not r["abstained"]]
+    out["faithful_numbers"] = ratio(sum(r["numbers_cited"] for r in answered), len(answered))
+    out["faithful_offsets"] = ratio(sum(r["offsets_ok"] for r in records), len(records))
+    out["median_answer_chars"] = statistics.median([r["answer_chars"] for r in answered]) if answered else None
+    out["p50_ms"], out["p95_ms"] = percentile([r["ms"] for r in records], 0.5), percentile(
+        [r["ms"] for r in records], 0.95)
+    return out
+
+
+def breakdown(records: list, key: str) -> dict:
+    groups: dict = {}
+    for r in records:
+        groups.setdefault(r[key], []).append(r)
+    return {g: {k: v for k, v in metrics(rs).items() if k != "recall_curve"} for g, rs in sorted(groups.items())}
+
+
+def evaluate(assistant, items: list, modes: tuple = MODES) -> dict:
+    """Run every item in every mode; the harness's one JSON object, plus per-item records."""
+    result = {"n_items": len(items), "by_type": {t: sum(1 for i in items if i["type"] == t) for t in TYPES},
+              "modes": {}, "records": {}}
+    for mode in modes:
+        records = [run_item(assistant, it, mode) for it in items]
+        result["modes"][mode] = {**metrics(records), "by_type": breakdown(records, "type"),
+                                 "by_section": breakdown(records, "section")}
+        result["records"][mode] = records
+    return result
+
+
+def gate(report: dict, thresholds: dict) -> list:
+    """Metrics outside their bounds, in words; [] when the gate passes.
+    thresholds = {"min": {mode: {metric: floor}}, "max": {mode: {metric: ceiling}}}"""
+    failures = []
+    for bound, worse in (("min", lambda v, t: v < t), ("max", lambda v, t: v > t)):
+        for mode, limits in thresholds.get(bound, {}).items():
+            for name, limit in limits.items():
+                value = report["modes"][mode].get(name)
+                if value is None or worse(value, limit):
+                    failures.append(f"{mode} {name} = {value}, {bound} {limit}")
+    return failures
