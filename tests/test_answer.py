@@ -1,0 +1,106 @@
+"""Extractive answers: abstention, year scope, numbers and offsets that check out."""
+from dataclasses import replace
+
+import pytest
+
+from qa.answer import ABSTAIN, answer, clauses, year_scope
+from qa.assistant import EMPTY_QUESTION
+from qa.text import numbers
+
+ANSWERABLE = {
+    "今年新建多少个公共充电桩？": "新建公共充电桩1000个",
+    "2024年生产总值预期增长多少？": "生产总值增长7%左右",
+    "城镇新增就业目标是多少？": "城镇新增就业3.5万人。",
+    "2023年生产总值增长了多少？": "全年生产总值增长5.4%、居全省第2位",
+}
+
+
+@pytest.mark.parametrize("question, expected", ANSWERABLE.items())
+def test_answer_is_a_verifiable_span_of_the_first_citation(tiny_assistant, question, expected):
+    result = tiny_assistant.ask(question)
+    assert (result.abstained, result.answer) == (False, expected)
+    first = result.citations[0]
+    clean = tiny_assistant.doc.clean
+    assert result.answer in first["text"]
+    assert clean[first["start"]:first["end"]] == first["text"]
+    start, end = first["highlight"]
+    assert clean[start:end] == result.answer and first["start"] <= start < end <= first["end"]
+    for n in numbers(result.answer):
+        assert n in first["text"], n
+    assert [c["rank"] for c in result.citations] == [1, 2, 3]
+
+
+def test_abstains_exactly_below_min_dense_score(tiny_assistant):
+    question = "今年新建多少个公共充电桩？"
+    hits = tiny_assistant.retriever.search(question)
+    best = max(h.dense for h in hits)
+    settings = tiny_assistant.settings
+    below = answer(tiny_assistant.selector, question, hits, replace(settings, min_dense_score=best + 1e-6))
+    above = answer(tiny_assistant.selector, question, hits, replace(settings, min_dense_score=best - 1e-6))
+    assert (below.abstained, below.answer) == (True, ABSTAIN)
+    assert [c["chunk_id"] for c in below.citations] == [h.chunk.id for h in hits[:3]]
+    assert all("highlight" not in c for c in below.citations)
+    assert (above.abstained, above.answer) == (False, "新建公共充电桩1000个")
+
+
+def test_unrelated_question_abstains(tiny_assistant):
+    result = tiny_assistant.ask("火星探测器什么时候发射？")
+    assert (result.abstained, result.answer) == (True, ABSTAIN)
+
+
+def test_no_hits_abstains(tiny_assistant):
+    result = answer(tiny_assistant.selector, "问题", [], tiny_assistant.settings)
+    assert (result.abstained, result.answer, result.citations) == (True, ABSTAIN, [])
+
+
+@pytest.mark.parametrize("question", [
+    "2025年全市生产总值增长多少？",
+    "2022年全市生产总值增长了多少？",
+    "明年生产总值预期增长多少？",
+    pytest.param("2021年全市生产总值增长了多少？", marks=pytest.mark.xfail(
+        reason="year_scope's YEAR_OTHER misses 2020 and 2021", strict=True)),
+    pytest.param("2030年全市生产总值增长多少？", marks=pytest.mark.xfail(
+        reason="year_scope's YEAR_OTHER misses 2030 and later years", strict=True)),
+    pytest.param("2035年远景目标是什么？", marks=pytest.mark.xfail(
+        reason="year_scope's YEAR_OTHER misses 2030 and later years", strict=True)),
+])
+def test_question_about_a_year_the_plan_does_not_cover_abstains(tiny_assistant, question):
+    assert year_scope(question) == "other"
+    result = tiny_assistant.ask(question)
+    assert (result.abstained, result.answer) == (True, ABSTAIN)
+
+
+@pytest.mark.parametrize("question, scope", [
+    ("去年生产总值增长了多少？", "result"), ("2023年实际完成了多少？", "result"),
+    ("今年的目标是多少？", "target"), ("2024年计划新建多少？", "target"), ("充电桩有多少个？", None),
+])
+def test_year_scope(question, scope):
+    assert year_scope(question) == scope
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u3000\n", "\x00\u200b"])
+def test_empty_question_is_rejected(tiny_assistant, question):
+    with pytest.raises(ValueError, match=EMPTY_QUESTION):
+        tiny_assistant.ask(question)
+
+
+def test_long_question_is_truncated(tiny_assistant):
+    result = tiny_assistant.ask("公共充电桩" * 200)
+    assert len(result.question) == tiny_assistant.settings.max_question_chars
+
+
+def test_clauses_keep_offsets():
+    text = "实施城市更新项目50个,改造老旧小区95个,新建口袋公园10个。"
+    spans = clauses(text, offset=100)
+    assert [s.text for s in spans] == ["实施城市更新项目50个", "改造老旧小区95个", "新建口袋公园10个。"]
+    assert all(text[s.start - 100:s.end - 100] == s.text for s in spans)
+
+
+def test_answer_json_contract(tiny_assistant):
+    obj = tiny_assistant.ask("今年新建多少个公共充电桩？").to_json()
+    assert set(obj) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(obj["timings_ms"]) == {"retrieve", "answer"}
+    assert set(obj["citations"][0]) == {"rank", "chunk_id", "doc", "section", "text", "start", "end",
+                                        "score", "highlight"}
+    assert obj["citations"][0]["section"] == "三 › (一) › 突出重点扩大市场消费"
+    assert obj["citations"][0]["doc"] == "luohe-2024-plan"

@@ -1,0 +1,77 @@
+"""`python -m qa ask` through qa.cli.main, with the assistant built on the tiny corpus."""
+import io
+import json
+import sys
+
+import pytest
+
+import qa.assistant
+from qa import cli
+
+
+@pytest.fixture
+def tiny_cli(monkeypatch, tiny_settings, fake_embedder):
+    """cli.cmd_ask imports qa.assistant.Assistant at call time: hand it the tiny assistant."""
+    real, built = qa.assistant.Assistant, []
+
+    def make(settings=None):
+        built.append(real(tiny_settings, embedder=fake_embedder))
+        return built[-1]
+    monkeypatch.setattr(qa.assistant, "Assistant", make)
+    return built
+
+
+def feed_stdin(monkeypatch, data: bytes):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+
+
+@pytest.mark.parametrize("argv", [["ask", ""], ["ask", "   "], ["ask", "\u3000\t"], ["ask"]])
+def test_empty_question_exits_2_with_message(tiny_cli, capsys, argv):
+    assert cli.main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "问题不能为空" in err
+    assert tiny_cli == []                      # no model or index was loaded for it
+
+
+def test_ask_json(tiny_cli, capsys):
+    assert cli.main(["ask", "--json", "今年新建多少个公共充电桩？"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert (obj["question"], obj["answer"], obj["abstained"]) == ("今年新建多少个公共充电桩？",
+                                                                  "新建公共充电桩1000个", False)
+    assert obj["citations"][0]["chunk_id"] == "p007.1"
+
+
+def test_ask_plain_text(tiny_cli, capsys):
+    assert cli.main(["ask", "今年新建多少个公共充电桩？"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("答：新建公共充电桩1000个\n")
+    assert "[1] 三 › (一) › 突出重点扩大市场消费（第246–306字）" in out
+
+
+def test_jsonl_answers_each_line_and_reports_bad_ones(tiny_cli, capsys, monkeypatch):
+    feed_stdin(monkeypatch, "今年新建多少个公共充电桩？\n".encode() + b"\xff\xfe\xe6\x96\n"
+               + "要改造多少个老旧小区？\r\n".encode())
+    assert cli.main(["ask", "--jsonl"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3
+    first, bad, last = map(json.loads, lines)
+    assert (first["question"], first["answer"]) == ("今年新建多少个公共充电桩？", "新建公共充电桩1000个")
+    assert bad["question"] is None and "UTF-8" in bad["error"] and "answer" not in bad
+    assert (last["question"], last["answer"]) == ("要改造多少个老旧小区？", "实施城市更新项目50个,改造老旧小区95个")
+    assert len(tiny_cli) == 1                  # one assistant for the whole stream
+
+
+def test_jsonl_blank_line_is_an_error_object(tiny_cli, capsys, monkeypatch):
+    feed_stdin(monkeypatch, "\n城镇新增就业目标是多少？\n".encode())
+    assert cli.main(["ask", "--jsonl"]) == 0
+    blank, good = map(json.loads, capsys.readouterr().out.splitlines())
+    assert blank["question"] == "" and blank["error"] == qa.assistant.EMPTY_QUESTION
+    assert good["answer"] == "城镇新增就业3.5万人。"
+
+
+def test_unknown_mode_is_rejected(tiny_cli, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["ask", "--mode", "sparse", "问题"])
+    assert exc.value.code == 2
+    assert "bm25" in capsys.readouterr().err
