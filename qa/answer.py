@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 
 from .text import bigram_tokens, normalize
 
-ABSTAIN = "抱歉，《漯河市2024年国民经济和社会发展计划》中没有找到这个问题的答案。"
+ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 CLAUSE_RE = re.compile(r"[^。；;,，:：！？!?]+[。；;,，:：！？!?]*")
 FIGURE_Q = re.compile(r"多少|几|比例|百分|第几|多大|多长|多高|多快|增长|幅度|目标|规模|数量|率")
 DIGIT_RE = re.compile(r"\d")
 YEAR_RESULT = re.compile(r"去年|2023|实际|完成了|执行情况|上一年|已经")
 YEAR_TARGET = re.compile(r"今年|2024|目标|计划|预期|将要|要")
-YEAR_OTHER = re.compile(r"20(?:1\d|2[25-9])年?|明年|后年|前年|十五五|十三五|十四五期间")
+YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+OTHER_PERIOD = re.compile(r"明年|后年|前年|十五五|十三五|远景")
+COVERED_YEARS = {"2023", "2024"}
 UNITS = ("个", "家", "所", "条", "公里", "千米", "万人", "人", "亿元", "万元", "元", "亿斤", "万亩", "亩",
          "场次", "场", "座", "套", "户", "项", "张", "台", "辆", "处", "名", "栋", "吨", "%", "个百分点", "位")
 
@@ -78,7 +80,8 @@ class Selector:
 def year_scope(question: str) -> str | None:
     """'result' (2023 figures, section 一), 'target' (2024, sections 二/三), 'other' (not covered)."""
     q = normalize(question)
-    if YEAR_OTHER.search(q):
+    years = set(YEAR_RE.findall(q))
+    if OTHER_PERIOD.search(q) or (years and not years & COVERED_YEARS):
         return "other"
     if YEAR_RESULT.search(q):
         return "result"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from .config import MODES, ROOT, Settings
+from .text import normalize
 
 REPORT = ROOT / "eval" / "REPORT.md"
 ABLATION = ROOT / "eval" / "ablation.md"     # hand-kept log of tuning steps, folded into the report
@@ -25,7 +26,7 @@ def _print_answer(result: dict) -> None:
 def cmd_ask(args, settings: Settings) -> int:
     from .assistant import Assistant
 
-    if not args.jsonl and (args.question is None or not args.question.strip()):
+    if not args.jsonl and not normalize(args.question or ""):
         print("错误：问题不能为空。用法：python -m qa ask \"今年要新建多少个公共充电桩？\"", file=sys.stderr)
         return 2
     assistant = Assistant(settings)

@@ -32,7 +32,7 @@ def dense_search(index, query: np.ndarray, k: int) -> list:
 def rrf(rankings: list, k: int = 60, weights: list | None = None) -> list:
     """Reciprocal-rank fusion: score(d) = sum_r w_r / (k + rank_r(d)), ranks 1-based.
     `rankings` are lists of ids, best first; returns (id, score), best first, ties by first seen."""
-    weights = weights or [1.0] * len(rankings)
+    weights = [1.0] * len(rankings) if weights is None else weights
     if len(weights) != len(rankings):
         raise ValueError("one weight per ranking")
     fused: dict = {}

@@ -29,8 +29,6 @@ def test_rrf_mismatched_weights_raise():
         rrf([["a"]], weights=[1.0, 1.0])
 
 
-@pytest.mark.xfail(reason="rrf treats weights=[] as 'no weights' (`weights or ...`) instead of "
-                          "rejecting 0 weights for 2 rankings", strict=True)
 def test_rrf_empty_weights_for_two_rankings_raise():
     with pytest.raises(ValueError):
         rrf([["a"], ["b"]], weights=[])
