@@ -1,8 +1,9 @@
-"""Extractive answers: pick the clause of the retrieved passages that answers the question,
-cite the passages, or abstain with one fixed sentence when the plan does not answer.
+"""Extractive answers: pick the span of the retrieved passages that answers the question,
+cite the passages, or abstain when the plan does not answer.
 
-Nothing here writes new text about the plan: the answer is always a span of a cited passage,
-so every number in it occurs verbatim in that passage.
+Nothing here writes new text about the plan: an answer is a span of its first citation (or,
+when the plan names the topic without the asked figure, that span quoted in one fixed
+frame), so every number in it occurs verbatim in a cited passage.
 """
 from __future__ import annotations
 
@@ -11,19 +12,32 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .text import bigram_tokens, normalize
+from .text import bigram_tokens, expand, normalize
 
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
-CLAUSE_RE = re.compile(r"[^。；;,，:：！？!?]+[。；;,，:：！？!?]*")
-FIGURE_Q = re.compile(r"多少|几|比例|百分|第几|多大|多长|多高|多快|增长|幅度|目标|规模|数量|率")
-DIGIT_RE = re.compile(r"\d")
-YEAR_RESULT = re.compile(r"去年|2023|实际|完成了|执行情况|上一年|已经")
-YEAR_TARGET = re.compile(r"今年|2024|目标|计划|预期|将要|要")
+NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
+SENTENCE_RE = re.compile(r"[^。；;！？!?:：]+[。；;！？!?:：]*")   # a lead-in ending in ： stands alone
+CLAUSE_RE = re.compile(r"[^,，]+[,，]*")
+FIGURE_Q = re.compile(r"多少|几[个家所条项座万亿千百十]|几成|比例|百分|第几|排名|排老几|多大|多长|多高|多快|幅度|增速|涨了?多|"
+                      r"增长了?多|占比|比重|达到多|面积|规模")
+FIGURE_RE = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|大|项|家|条|类|批|番|倍|所|座|成)")
 YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 OTHER_PERIOD = re.compile(r"明年|后年|前年|十五五|十三五|远景")
 COVERED_YEARS = {"2023", "2024"}
-UNITS = ("个", "家", "所", "条", "公里", "千米", "万人", "人", "亿元", "万元", "元", "亿斤", "万亩", "亩",
-         "场次", "场", "座", "套", "户", "项", "张", "台", "辆", "处", "名", "栋", "吨", "%", "个百分点", "位")
+YEAR_RESULT = re.compile(r"去年|2023|实际|完成了|执行情况|上一年|已经")
+YEAR_TARGET = re.compile(r"今年|2024|目标|计划|预期|将要|要")
+UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "万吨", "场次", "个百分点", "人次",
+         "个", "家", "所", "条", "人", "元", "亩", "场", "座", "套", "户", "项", "张", "台", "辆", "处", "名",
+         "吨", "%", "位")
+OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "平顶山", "信阳", "南阳", "商丘", "新乡",
+                "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
+ASKED_UNIT_RE = re.compile(r"(?:多少|几)个?(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
+                           r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|个|倍)")
+RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
+EXPLICIT_TARGET = re.compile(r"今年|2024")
+NOVEL_ENOUGH = 4          # new bigrams that make a span more than a restatement
+MAX_WINDOW = 3            # clauses per candidate span
+MAX_SPAN_CHARS = 90
 
 
 @dataclass(frozen=True)
@@ -50,15 +64,31 @@ class Answer:
 def clauses(text: str, offset: int = 0) -> list:
     """Split a passage into clauses at 。；,： etc., keeping absolute offsets."""
     out = []
-    for m in CLAUSE_RE.finditer(text):
-        body = m.group().rstrip(",，;；:：")
-        if body.strip():
-            out.append(Span(offset + m.start(), offset + m.start() + len(body), body))
+    for sent in SENTENCE_RE.finditer(text):
+        for m in CLAUSE_RE.finditer(sent.group()):
+            body = m.group().rstrip(",，:：;；")
+            if body.strip():
+                start = offset + sent.start() + m.start()
+                out.append(Span(start, start + len(body), body))
+    return out
+
+
+def sentence_windows(text: str, offset: int = 0) -> list:
+    """Candidate answer spans: 1..MAX_WINDOW consecutive clauses of one sentence."""
+    out = []
+    for sent in SENTENCE_RE.finditer(text):
+        parts = clauses(sent.group(), offset + sent.start())
+        for i in range(len(parts)):
+            for j in range(i, min(i + MAX_WINDOW, len(parts))):
+                start, end = parts[i].start, parts[j].end
+                if j > i and end - start > MAX_SPAN_CHARS:
+                    break
+                out.append(Span(start, end, text[start - offset:end - offset]))
     return out
 
 
 class Selector:
-    """Scores clauses against a question with IDF-weighted character bigrams."""
+    """Scores spans against a question with IDF-weighted character bigrams."""
 
     def __init__(self, chunk_texts: list):
         df = Counter()
@@ -71,10 +101,15 @@ class Selector:
     def weight(self, tokens: set) -> float:
         return sum(self.idf.get(t, self.default_idf) for t in tokens)
 
-    def overlap(self, q_tokens: set, text: str) -> float:
-        """IDF share of the question's tokens that occur in `text`."""
+    def overlap(self, q_tokens: set, tokens: set) -> float:
+        """IDF share of the question's tokens found among `tokens`."""
         total = self.weight(q_tokens)
-        return self.weight(q_tokens & set(bigram_tokens(text))) / total if total else 0.0
+        return self.weight(q_tokens & tokens) / total if total else 0.0
+
+    def known_share(self, q_tokens: set) -> float:
+        """IDF share of the question's tokens that occur anywhere in the plan."""
+        total = sum(self.idf.get(t, self.default_idf) for t in q_tokens)
+        return sum(self.idf[t] for t in q_tokens if t in self.idf) / total if total else 0.0
 
 
 def year_scope(question: str) -> str | None:
@@ -90,35 +125,59 @@ def year_scope(question: str) -> str | None:
     return None
 
 
-def clause_score(selector: Selector, q_tokens: set, question: str, hit, span: Span, scope) -> float:
-    score = selector.overlap(q_tokens, span.text) + 0.35 * selector.overlap(q_tokens, hit.chunk.context)
-    score += 0.25 / hit.rank
-    if FIGURE_Q.search(question):
-        if DIGIT_RE.search(span.text):
-            score += 0.3
-        score += 0.2 * sum(1 for u in UNITS if u in question and re.search(r"\d" + re.escape(u), span.text))
+@dataclass(frozen=True)
+class Query:
+    text: str
+    tokens: set
+    wants_figure: bool
+    units: tuple
+    scope: str | None
+    asked_unit: str | None      # the unit of the asked figure (多少个 -> 个), when the question names one
+
+    @classmethod
+    def parse(cls, question: str) -> "Query":
+        text = expand(normalize(question))
+        units = tuple(u for u in UNITS if u in text and u != "%")
+        m = ASKED_UNIT_RE.search(text)
+        unit = ("元" if m["unit"] == "钱" else m["unit"]) if m else ("%" if RATIO_Q.search(text) else None)
+        return cls(text, set(bigram_tokens(text)), bool(FIGURE_Q.search(text)) or unit is not None,
+                   units, year_scope(question), unit)
+
+
+def has_figure(text: str, unit: str | None) -> bool:
+    """A figure in `text`, in the asked unit when there is one (digits or Chinese numerals)."""
+    if unit is None:
+        return bool(FIGURE_RE.search(text))
+    return bool(re.search(r"(?:\d|[一二两三四五六七八九十百千])(?:\.\d+)?[万亿]?" + re.escape(unit), text))
+
+
+def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
+    toks = set(bigram_tokens(span.text))
+    score = sel.overlap(q.tokens, toks) + 0.35 * ctx + 0.25 / hit.rank
+    if not q.wants_figure:   # a span that only restates the question answers nothing (a figure is new)
+        score += 0.25 * min(len(toks - q.tokens), NOVEL_ENOUGH) / NOVEL_ENOUGH
+    score -= 0.002 * len(span.text)
+    if span.start == hit.chunk.start and hit.chunk.path and span.text.rstrip("。") == hit.chunk.path[-1]:
+        score -= 0.4                      # the paragraph's lead restates the topic, it answers nothing
+    if q.wants_figure:
+        score += 0.3 if has_figure(span.text, q.asked_unit) else (0.1 if has_figure(span.text, None) else -0.2)
+        score += 0.2 * sum(1 for u in q.units if re.search(r"\d" + re.escape(u), span.text))
     section = hit.chunk.path[0] if hit.chunk.path else ""
-    if scope == "result":
+    if q.scope == "result":
         score += 0.3 if section == "一" else -0.2
-    elif scope == "target":
+    elif q.scope == "target":
         score += 0.15 if section in ("二", "三") else -0.3
     return score
 
 
-def select(selector: Selector, question: str, hits: list) -> tuple:
-    """The best clause across the hits: (hit, span, score)."""
-    q_tokens = set(bigram_tokens(question))
-    scope = year_scope(question)
+def select(sel: Selector, q: Query, hits: list) -> tuple:
+    """The best span across the hits: (hit, span, score)."""
     best = (None, None, -math.inf)
     for hit in hits:
-        spans = clauses(hit.chunk.text, hit.chunk.start)
-        for i, span in enumerate(spans):
-            s = clause_score(selector, q_tokens, question, hit, span, scope)
+        ctx = sel.overlap(q.tokens, set(bigram_tokens(hit.chunk.context)))
+        for span in sentence_windows(hit.chunk.text, hit.chunk.start):
+            s = span_score(sel, q, hit, span, ctx)
             if s > best[2]:
-                if len(span.text) < 10 and i > 0:          # too short to stand alone: add its lead-in
-                    prev = spans[i - 1]
-                    span = Span(prev.start, span.end, hit.chunk.text[prev.start - hit.chunk.start:
-                                                                     span.end - hit.chunk.start])
                 best = (hit, span, s)
     return best
 
@@ -132,13 +191,45 @@ def citation(hit, rank: int, highlight: Span | None = None) -> dict:
     return out
 
 
-def answer(selector: Selector, question: str, hits: list, settings, max_citations: int = 3) -> Answer:
+def abstain_reason(sel: Selector, q: Query, question: str, hits: list, span: Span | None, settings) -> str | None:
+    """Why the plan does not answer, or None. Order: cheapest and surest first."""
+    if not hits or span is None:
+        return "no passage"
+    if q.scope == "other":
+        return "year not covered"
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
-    weak = not hits or (best_dense is not None and best_dense < settings.min_dense_score)
-    if weak or year_scope(question) == "other":
-        cites = [citation(h, i) for i, h in enumerate(hits[:max_citations], start=1)]
-        return Answer(question, ABSTAIN, True, cites)
-    hit, span, _ = select(selector, question, hits)
-    others = [h for h in hits if h is not hit][:max_citations - 1]
-    cites = [citation(hit, 1, span)] + [citation(h, i) for i, h in enumerate(others, start=2)]
-    return Answer(question, span.text, False, cites)
+    if best_dense is not None and best_dense < settings.min_dense_score:
+        return "weak similarity"
+    if sel.known_share(q.tokens) < settings.min_known_share:
+        return "asked terms absent from the plan"
+    places = [p for p in OTHER_PLACES if p in question]
+    if places and "漯河" not in question and not any(p in span.text for p in places):
+        return "another city"
+    if q.wants_figure and not has_figure(span.text, q.asked_unit):
+        return "no figure"
+    section = span_section(hits, span)
+    if q.wants_figure and q.scope == "result" and section != "一" and "2023" not in span.text:
+        return "figure is not a 2023 result"
+    if q.wants_figure and EXPLICIT_TARGET.search(q.text) and q.scope != "result" and section == "一":
+        return "figure is not a 2024 target"
+    return None
+
+
+def span_section(hits: list, span: Span) -> str:
+    hit = next(h for h in hits if h.chunk.start <= span.start < h.chunk.end)
+    return hit.chunk.path[0] if hit.chunk.path else ""
+
+
+def answer(sel: Selector, question: str, hits: list, settings, max_citations: int = 3) -> Answer:
+    q = Query.parse(question)
+    hit, span, _ = select(sel, q, hits) if hits else (None, None, 0.0)
+    reason = abstain_reason(sel, q, question, hits, span, settings)
+    if reason is None:
+        others = [h for h in hits if h is not hit][:max_citations - 1]
+        cites = [citation(hit, 1, span)] + [citation(h, i) for i, h in enumerate(others, start=2)]
+        return Answer(question, span.text, False, cites)
+    if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so
+        others = [h for h in hits if h is not hit][:max_citations - 1]
+        cites = [citation(hit, 1, span)] + [citation(h, i) for i, h in enumerate(others, start=2)]
+        return Answer(question, NO_FIGURE.format(span=span.text.rstrip("。")), True, cites)
+    return Answer(question, ABSTAIN, True, [citation(h, i) for i, h in enumerate(hits[:max_citations], start=1)])

@@ -8,6 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 MODES = ("bm25", "dense", "hybrid")
+FUSIONS = ("convex", "rrf")
 
 
 @dataclass(frozen=True)
@@ -23,17 +24,20 @@ class Settings:
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     # Chunking (characters). Paragraphs run to ~1,900 chars; dense models prefer short passages.
-    chunk_size: int = 200
+    chunk_size: int = 150
     chunk_overlap: int = 0
     # Retrieval
     mode: str = "hybrid"
     top_k: int = 5
     candidates: int = 30        # per retriever, before fusion
+    fusion: str = "convex"      # convex: (1-w)*minmax(BM25) + w*minmax(cosine); rrf: reciprocal rank
+    dense_weight: float = 0.5   # w above; in RRF, the dense ranking's weight (BM25's is 1)
     rrf_k: int = 60
-    dense_weight: float = 1.0   # weight of the dense ranking in RRF (BM25's is 1)
-    bm25_scheme: str = "bigram"  # bigram | jieba | jieba+bigram
+    bm25_scheme: str = "jieba+bigram"  # bigram | jieba | jieba+bigram
     # Answering: abstain when the best dense cosine is below this (calibrated in eval).
     min_dense_score: float = 0.80
+    # ... or when too little of the question's wording occurs anywhere in the plan.
+    min_known_share: float = 0.0
     max_question_chars: int = 500
     strict_index: bool = False  # True: a stale index is an error instead of a rebuild
     show_progress: bool = True
@@ -51,6 +55,8 @@ class Settings:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {self.fusion!r}; choose one of {', '.join(FUSIONS)}")
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
 
