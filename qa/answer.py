@@ -135,8 +135,9 @@ class Query:
     asked_unit: str | None      # the unit of the asked figure (多少个 -> 个), when the question names one
 
     @classmethod
-    def parse(cls, question: str) -> "Query":
-        text = expand(normalize(question))
+    def parse(cls, question: str, synonyms: bool = True) -> "Query":
+        text = normalize(question)
+        text = expand(text) if synonyms else text
         units = tuple(u for u in UNITS if u in text and u != "%")
         m = ASKED_UNIT_RE.search(text)
         unit = ("元" if m["unit"] == "钱" else m["unit"]) if m else ("%" if RATIO_Q.search(text) else None)
@@ -221,7 +222,7 @@ def span_section(hits: list, span: Span) -> str:
 
 
 def answer(sel: Selector, question: str, hits: list, settings, max_citations: int = 3) -> Answer:
-    q = Query.parse(question)
+    q = Query.parse(question, settings.use_synonyms)
     hit, span, _ = select(sel, q, hits) if hits else (None, None, 0.0)
     reason = abstain_reason(sel, q, question, hits, span, settings)
     if reason is None:

@@ -11,7 +11,10 @@ from .config import MODES, ROOT, Settings
 from .text import normalize
 
 REPORT = ROOT / "eval" / "REPORT.md"
-ABLATION = ROOT / "eval" / "ablation.md"     # hand-kept log of tuning steps, folded into the report
+ABLATION = ROOT / "eval" / "ablation.md"     # written by --ablation, folded into the report
+HISTORY = ROOT / "eval" / "HISTORY.md"       # hand-kept log of tuning steps, folded into the report
+ABLATION_HEAD = ("Leave-one-out ablation, hybrid mode (`python -m qa eval --ablation`): each row undoes one "
+                 "choice of the defaults.\n\n")
 
 
 def _print_answer(result: dict) -> None:
@@ -87,10 +90,21 @@ def cmd_eval(args, settings: Settings) -> int:
         if bad:
             raise ValueError(f"评测集 {path} 有 {len(bad)} 处问题：" + "；".join(bad[:5]))
     modes = MODES if args.mode == "all" else (args.mode,)
+    if args.ablation:
+        from . import ablation
+        from .embedding import load_embedder
+
+        splits = {name: evaluate.load_set(path) for name, path in evaluate.SPLITS.items()}
+        table = ablation.markdown(ablation.run(settings, splits, load_embedder(settings)))
+        tmp = ABLATION.with_suffix(".tmp")
+        tmp.write_text(ABLATION_HEAD + table + "\n", encoding="utf-8")
+        tmp.replace(ABLATION)
+        print(table)
+        return 0
     assistant = Assistant(settings)
     if args.report:
         results = {name: evaluate.evaluate(assistant, items, MODES) for name, items in loaded.items()}
-        ablation = ABLATION.read_text(encoding="utf-8") if ABLATION.is_file() else ""
+        ablation = "\n\n".join(p.read_text(encoding="utf-8") for p in (HISTORY, ABLATION) if p.is_file())
         path = report.write_report({"test": results["test"], "dev": results["dev"]}, REPORT, ablation)
         print(f"已写出 {path}")
         print(report.table(results["test"]))
@@ -124,6 +138,7 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--mode", choices=(*MODES, "all"), default="all", help="检索方式（默认 all）")
     ev.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     ev.add_argument("--report", action="store_true", help="写出 eval/REPORT.md 和图表（dev 与 test）")
+    ev.add_argument("--ablation", action="store_true", help="逐项消融（dev 与 test，hybrid），写出 eval/ablation.md")
     return p
 
 

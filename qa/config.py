@@ -34,6 +34,8 @@ class Settings:
     dense_weight: float = 0.5   # w above; in RRF, the dense ranking's weight (BM25's is 1)
     rrf_k: int = 60
     bm25_scheme: str = "jieba+bigram"  # bigram | jieba | jieba+bigram
+    use_synonyms: bool = True   # expand GDP -> 生产总值 etc. (qa.text.SYNONYMS) in questions
+    search_context: bool = True  # embed and BM25-index headings + lead with each passage
     # Answering: abstain when the best dense cosine is below this (calibrated in eval).
     min_dense_score: float = 0.80
     # ... or when too little of the question's wording occurs anywhere in the plan.

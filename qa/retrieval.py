@@ -88,7 +88,8 @@ class Retriever:
         if len(chunks) != vectors.ntotal:
             raise ValueError(f"{len(chunks)} chunks but {vectors.ntotal} vectors")
         self.chunks, self.vectors, self.embedder, self.settings = chunks, vectors, embedder, settings
-        self.bm25 = BM25([c.search_text for c in chunks], settings.bm25_scheme)
+        self.bm25 = BM25([c.search_text if settings.search_context else c.text for c in chunks],
+                         settings.bm25_scheme)
 
     def search(self, question: str, mode: str | None = None, k: int | None = None) -> list:
         mode, k = mode or self.settings.mode, k or self.settings.top_k
@@ -103,7 +104,8 @@ class Retriever:
         if mode == "dense":
             ranked = list(dense.items())[:k]
         else:
-            bm = self.bm25.scores(expand(normalize(question)))
+            q = normalize(question)
+            bm = self.bm25.scores(expand(q) if self.settings.use_synonyms else q)
             if mode == "bm25":
                 ranked = [(i, float(bm[i])) for i in top(bm, k)]
             elif self.settings.fusion == "rrf":

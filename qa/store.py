@@ -57,7 +57,8 @@ def expected_manifest(settings: Settings, doc: Document, embedder) -> dict:
         "model_fingerprint": embedder.fingerprint,
         "passage_prefix": embedder.passage_prefix,
         "chunking": {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
-                     "separators": SEPARATORS, "embedded": "context + newline + passage"},
+                     "separators": SEPARATORS,
+                     "embedded": "context + newline + passage" if settings.search_context else "passage"},
         "corpus_sha256": sha256_bytes(doc.clean.encode("utf-8")),
     }
 
@@ -87,7 +88,8 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
 
     t0 = time.perf_counter()
     chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
-    vecs = embedder.encode_document([c.search_text for c in chunks], progress=settings.show_progress)
+    texts = [c.search_text if settings.search_context else c.text for c in chunks]
+    vecs = embedder.encode_document(texts, progress=settings.show_progress)
     index = faiss.IndexFlatIP(vecs.shape[1])
     index.add(vecs)
     faiss_bytes = faiss.serialize_index(index).tobytes()

@@ -110,7 +110,8 @@ def tiny_settings(tmp_path) -> Settings:
     (corpus / "repairs.json").write_text(json.dumps(TINY_REPAIRS, ensure_ascii=False), encoding="utf-8")
     # Retrieval parameters are pinned so that tuning the defaults does not move these tests.
     return replace(Settings(), corpus_dir=corpus, index_dir=tmp_path / "index", chunk_size=60,
-                   chunk_overlap=0, mode="hybrid", top_k=5, candidates=30, rrf_k=60, dense_weight=1.0,
+                   chunk_overlap=0, mode="hybrid", top_k=5, candidates=30, fusion="rrf", rrf_k=60,
+                   dense_weight=1.0,
                    bm25_scheme="bigram", min_dense_score=0.2, max_question_chars=500,
                    strict_index=False, show_progress=False)
 
