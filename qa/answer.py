@@ -20,7 +20,7 @@ SENTENCE_RE = re.compile(r"[^。；;！？!?:：]+[。；;！？!?:：]*")   # a
 CLAUSE_RE = re.compile(r"[^,，]+[,，]*")
 FIGURE_Q = re.compile(r"多少|几[个家所条项座万亿千百十]|几成|比例|百分|第几|排名|排老几|多大|多长|多高|多快|幅度|增速|涨了?多|"
                       r"增长了?多|占比|比重|达到多|面积|规模")
-FIGURE_RE = re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|大|项|家|条|类|批|番|倍|所|座|成)")
+FIGURE_RE = re.compile(r"\d|第[一二三四五六七八九十]|[一二两三四五六七八九十百千万]+(?:个|大|项|家|条|类|批|番|倍|所|座|成|届)")
 YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 OTHER_PERIOD = re.compile(r"明年|后年|前年|十五五|十三五|远景")
 COVERED_YEARS = {"2023", "2024"}
@@ -31,11 +31,21 @@ UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "
          "吨", "%", "位")
 OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "平顶山", "信阳", "南阳", "商丘", "新乡",
                 "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
-ASKED_UNIT_RE = re.compile(r"(?:多少|几)个?(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
-                           r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|个|倍)")
+ASKED_UNIT_RE = re.compile(r"(?:多少|几)(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
+                           r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|个|倍|万)")
 RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
+RANK_Q = re.compile(r"排老几|排第几|第几名|第几位|排名第几|排在第几|排几")
+WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程度|啥程度|进度|能开工|能建成|能通车|开班")
+TIME_RE = re.compile(r"年底|年内|上半年|下半年|秋季|春季|月底|建成|完成|开工|交付|投用|通车|\d%")
+LIST_Q = re.compile(r"哪些|哪几|有啥")
+DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子")
+YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
+STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
+STOCK_RE = re.compile(r"总|累计|达到|余额|保持在")
 EXPLICIT_TARGET = re.compile(r"今年|2024")
 NOVEL_ENOUGH = 4          # new bigrams that make a span more than a restatement
+STOP_CHARS = set("今年去明多少几个的了吗呢啥咋么是有要能在和与及等这那什怎哪市全我们咱你他她它一上下到得会还漯河"
+                 "就都也又很将把被让给对从向为以之其或如果目标计划预期实际大概具体一共总共到底请问")
 MAX_WINDOW = 3            # clauses per candidate span
 MAX_SPAN_CHARS = 90
 
@@ -132,7 +142,9 @@ class Query:
     wants_figure: bool
     units: tuple
     scope: str | None
-    asked_unit: str | None      # the unit of the asked figure (多少个 -> 个), when the question names one
+    asked_unit: str | None      # the unit of the asked figure (多少个 -> 个, 排第几 -> 第), if named
+    when: bool                  # asks when / how far along
+    enumeration: bool           # asks which ones
 
     @classmethod
     def parse(cls, question: str, synonyms: bool = True) -> "Query":
@@ -140,16 +152,45 @@ class Query:
         text = expand(text) if synonyms else text
         units = tuple(u for u in UNITS if u in text and u != "%")
         m = ASKED_UNIT_RE.search(text)
-        unit = ("元" if m["unit"] == "钱" else m["unit"]) if m else ("%" if RATIO_Q.search(text) else None)
+        if RANK_Q.search(text):
+            unit = "第"
+        elif DATE_Q.search(text):
+            unit = "日"
+        elif YEARS_Q.search(text):
+            unit = "年"
+        elif m:
+            unit = "元" if m["unit"] == "钱" else m["unit"]
+        else:
+            unit = "%" if RATIO_Q.search(text) else None
         return cls(text, set(bigram_tokens(text)), bool(FIGURE_Q.search(text)) or unit is not None,
-                   units, year_scope(question), unit)
+                   units, year_scope(question), unit, bool(WHEN_Q.search(text)), bool(LIST_Q.search(text)))
 
 
 def has_figure(text: str, unit: str | None) -> bool:
     """A figure in `text`, in the asked unit when there is one (digits or Chinese numerals)."""
     if unit is None:
         return bool(FIGURE_RE.search(text))
+    if unit == "第":
+        return bool(re.search(r"第[\d一二三四五六七八九十]", text))
+    if unit == "日":
+        return bool(re.search(r"\d+月\d+日", text))
+    if unit == "年":
+        return bool(re.search(r"(?:19|20)\d\d年", text))
     return bool(re.search(r"(?:\d|[一二两三四五六七八九十百千])(?:\.\d+)?[万亿]?" + re.escape(unit), text))
+
+
+def figure_overlap(sel: Selector, q: Query, span: Span) -> float:
+    """How much the clause that carries the asked figure is about the asked thing."""
+    clauses_with_figure = [c for c in CLAUSE_RE.findall(span.text) if has_figure(c, q.asked_unit)]
+    return max((sel.overlap(q.tokens, set(bigram_tokens(c))) for c in clauses_with_figure), default=0.0)
+
+
+def figure_about_question(q: Query, span: Span) -> bool:
+    """Does a clause carrying the asked figure share a content character with the question?
+    Characters, not bigrams, so that 厕所 still meets 户厕; question words and units do not count."""
+    content = {ch for ch in q.text if "\u4e00" <= ch <= "\u9fff" and ch not in STOP_CHARS}
+    content -= set(q.asked_unit or "")
+    return any(content & set(c) for c in CLAUSE_RE.findall(span.text) if has_figure(c, q.asked_unit))
 
 
 def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
@@ -163,6 +204,11 @@ def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
     if q.wants_figure:
         score += 0.3 if has_figure(span.text, q.asked_unit) else (0.1 if has_figure(span.text, None) else -0.2)
         score += 0.2 * sum(1 for u in q.units if re.search(r"\d" + re.escape(u), span.text))
+        score += 0.4 * figure_overlap(sel, q, span)
+    if q.when and TIME_RE.search(span.text):
+        score += 0.25
+    if q.enumeration and "、" in span.text:
+        score += 0.15
     section = hit.chunk.path[0] if hit.chunk.path else ""
     if q.scope == "result":
         score += 0.3 if section == "一" else -0.2
@@ -208,6 +254,10 @@ def abstain_reason(sel: Selector, q: Query, question: str, hits: list, span: Spa
         return "another city"
     if q.wants_figure and not has_figure(span.text, q.asked_unit):
         return "no figure"
+    if q.wants_figure and not figure_about_question(q, span):
+        return "the figure is about something else"
+    if STOCK_Q.search(q.text) and not STOCK_RE.search(span.text):
+        return "asks a total, the plan gives a flow"
     section = span_section(hits, span)
     if q.wants_figure and q.scope == "result" and section != "一" and "2023" not in span.text:
         return "figure is not a 2023 result"
