@@ -116,10 +116,6 @@ class Selector:
         total = self.weight(q_tokens)
         return self.weight(q_tokens & tokens) / total if total else 0.0
 
-    def known_share(self, q_tokens: set) -> float:
-        """IDF share of the question's tokens that occur anywhere in the plan."""
-        total = sum(self.idf.get(t, self.default_idf) for t in q_tokens)
-        return sum(self.idf[t] for t in q_tokens if t in self.idf) / total if total else 0.0
 
 
 def year_scope(question: str) -> str | None:
@@ -217,16 +213,24 @@ def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
     return score
 
 
+def answers_figure(q: Query, span: Span) -> bool:
+    """For a figure question: the span ends in a clause that gives the asked figure about the
+    asked thing (so no unrelated clause trails the figure)."""
+    last = CLAUSE_RE.findall(span.text)[-1]
+    return has_figure(last, q.asked_unit) and figure_about_question(q, Span(0, len(last), last))
+
+
 def select(sel: Selector, q: Query, hits: list) -> tuple:
-    """The best span across the hits: (hit, span, score)."""
-    best = (None, None, -math.inf)
+    """The best span across the hits: (hit, span, score). For a figure question only spans that
+    answer with a figure compete, unless none does (then abstention will say so)."""
+    scored = []
     for hit in hits:
         ctx = sel.overlap(q.tokens, set(bigram_tokens(hit.chunk.context)))
         for span in sentence_windows(hit.chunk.text, hit.chunk.start):
-            s = span_score(sel, q, hit, span, ctx)
-            if s > best[2]:
-                best = (hit, span, s)
-    return best
+            scored.append((hit, span, span_score(sel, q, hit, span, ctx)))
+    if q.wants_figure and any(answers_figure(q, sp) for _, sp, _ in scored):
+        scored = [t for t in scored if answers_figure(q, t[1])]
+    return max(scored, key=lambda t: t[2], default=(None, None, -math.inf))
 
 
 def citation(hit, rank: int, highlight: Span | None = None) -> dict:
@@ -238,7 +242,7 @@ def citation(hit, rank: int, highlight: Span | None = None) -> dict:
     return out
 
 
-def abstain_reason(sel: Selector, q: Query, question: str, hits: list, span: Span | None, settings) -> str | None:
+def abstain_reason(q: Query, question: str, hits: list, span: Span | None, score: float, settings) -> str | None:
     """Why the plan does not answer, or None. Order: cheapest and surest first."""
     if not hits or span is None:
         return "no passage"
@@ -247,8 +251,8 @@ def abstain_reason(sel: Selector, q: Query, question: str, hits: list, span: Spa
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
     if best_dense is not None and best_dense < settings.min_dense_score:
         return "weak similarity"
-    if sel.known_share(q.tokens) < settings.min_known_share:
-        return "asked terms absent from the plan"
+    if score < settings.min_span_score:
+        return "no span matches the question well"
     places = [p for p in OTHER_PLACES if p in question]
     if places and "漯河" not in question and not any(p in span.text for p in places):
         return "another city"
@@ -273,8 +277,8 @@ def span_section(hits: list, span: Span) -> str:
 
 def answer(sel: Selector, question: str, hits: list, settings, max_citations: int = 3) -> Answer:
     q = Query.parse(question, settings.use_synonyms)
-    hit, span, _ = select(sel, q, hits) if hits else (None, None, 0.0)
-    reason = abstain_reason(sel, q, question, hits, span, settings)
+    hit, span, score = select(sel, q, hits) if hits else (None, None, 0.0)
+    reason = abstain_reason(q, question, hits, span, score, settings)
     if reason is None:
         others = [h for h in hits if h is not hit][:max_citations - 1]
         cites = [citation(hit, 1, span)] + [citation(h, i) for i, h in enumerate(others, start=2)]

@@ -38,8 +38,8 @@ class Settings:
     search_context: bool = True  # embed and BM25-index headings + lead with each passage
     # Answering: abstain when the best dense cosine is below this (calibrated in eval).
     min_dense_score: float = 0.80
-    # ... or when too little of the question's wording occurs anywhere in the plan.
-    min_known_share: float = 0.0
+    # ... or when the best answer span scores below this (qa.answer.span_score; calibrated on dev).
+    min_span_score: float = 0.6
     max_question_chars: int = 500
     strict_index: bool = False  # True: a stale index is an error instead of a rebuild
     show_progress: bool = True
