@@ -1,4 +1,9 @@
-"""Gradio app over the qa package: UI only. `python app.py [--host 127.0.0.1] [--port 7860]`."""
+"""Gradio app over the qa package: UI only. `python app.py [--host 127.0.0.1] [--port 7860]`.
+
+Tabs: 问答 (chat with numbered citations and a sources panel), 浏览计划 (the section tree; a citation
+opens its place here). `/ask` is a named API endpoint returning the answer JSON of the contract.
+Everything shown from a question or the plan is HTML-escaped; nothing is fetched from the internet.
+"""
 from __future__ import annotations
 
 import argparse
@@ -12,31 +17,77 @@ for var in ("NO_PROXY", "no_proxy"):                         # loopback must nev
 
 import gradio as gr  # noqa: E402
 
-from qa.assistant import EMPTY_QUESTION, Assistant  # noqa: E402
+from qa.assistant import Assistant  # noqa: E402
+from qa.document import PATH_SEP  # noqa: E402
 
 TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
-EXAMPLES = ["今年要新建多少个公共充电桩？", "我家娃不到3岁，今年托位能多多少？",
-            "2024年全市生产总值预期增长多少？", "去年全市生产总值增长了多少？"]
+CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年要新建多少个公共充电桩？",
+                    "我住的老小区今年会改造吗？全市改多少个？", "去年咱们市经济增长了多少？"]
+OFFICIAL_EXAMPLES = ["2024年全市生产总值预期增长多少？", "2024年PM2.5年均浓度目标是多少？",
+                     "今年城镇新增就业目标是多少？", "2023年一般公共预算收入增速全省排第几？"]
+ABSTAINED_NOTE = "（计划中没有直接回答，以下是最相关的段落）"
+CSS = """
+.source {border-left: 3px solid #94a3b8; padding: 4px 10px; margin: 8px 0;}
+.source mark, .plan mark {background: #fde68a; padding: 0 2px;}
+.source .path, .plan .path {color: #475569; font-size: 0.9em;}
+.plan p {line-height: 1.8;}
+"""
+THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def sources_html(result: dict) -> str:
-    """The citations as escaped HTML, the answer span marked."""
+def marked(text: str, offset: int, span: list | None) -> str:
+    """Escape `text` (which starts at `offset` in the clean text); wrap `span` in <mark>."""
+    if not span:
+        return html.escape(text)
+    a, b = max(span[0] - offset, 0), min(span[1] - offset, len(text))
+    if a >= b:
+        return html.escape(text)
+    return html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>" + html.escape(text[b:])
+
+
+def sources_html(result: dict, doc) -> str:
+    """Each citation: number, section path, passage (answer span marked), its paragraph on demand."""
+    if not result.get("citations"):
+        return ""
+    head = f"<p>{ABSTAINED_NOTE}</p>" if result["abstained"] else ""
     parts = []
     for c in result["citations"]:
-        text = c["text"]
-        if "highlight" in c:
-            a, b = c["highlight"][0] - c["start"], c["highlight"][1] - c["start"]
-            body = html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>" + html.escape(text[b:])
-        else:
-            body = html.escape(text)
-        parts.append(f'<div class="source" id="source-{c["rank"]}"><b>[{c["rank"]}] {html.escape(c["section"])}</b>'
-                     f'<p>{body}</p></div>')
-    return "".join(parts) or "<p>暂无出处。</p>"
+        para = doc.paragraph_at(c["start"])
+        paragraph = doc.clean[para.start:para.end]
+        parts.append(
+            f'<div class="source" id="source-{c["rank"]}">'
+            f'<div class="path">[{c["rank"]}] {html.escape(c["section"])}</div>'
+            f'<p class="passage">{marked(c["text"], c["start"], c.get("highlight"))}</p>'
+            f'<details><summary>展开所在段落</summary><p>{marked(paragraph, para.start, [c["start"], c["end"]])}'
+            f"</p></details></div>")
+    return head + "".join(parts)
+
+
+def section_choices(doc) -> list:
+    return [("\u3000" * (s.level - 1) + s.path[-1] + ("、" if s.level == 1 else "") +
+             (s.title if s.level < 3 else ""), s.path_str) for s in doc.sections]
+
+
+def section_html(doc, path: str, span: list | None = None) -> str:
+    """The text of one section, paragraph by paragraph, escaped; `span` marked."""
+    section = next((s for s in doc.sections if s.path_str == path), None)
+    if section is None:
+        return "<p>请选择一个章节。</p>"
+    paras = [p for p in doc.paragraphs if section.start <= p.start < section.end]
+    body = "".join(f"<p>{marked(doc.clean[p.start:p.end], p.start, span)}</p>" for p in paras)
+    return f'<div class="plan"><div class="path">{html.escape(path)}</div>{body}</div>'
+
+
+def innermost_section(doc, offset: int) -> str:
+    inside = [s for s in doc.sections if s.start <= offset < s.end]
+    return max(inside, key=lambda s: s.level).path_str if inside else doc.sections[0].path_str
 
 
 def build(assistant: Assistant) -> gr.Blocks:
+    doc = assistant.doc
+
     def ask_api(question: str) -> dict:
-        """Answer JSON of the contract for one question."""
+        """Answer JSON of the contract for one question (an `error` key when the question is empty)."""
         try:
             return assistant.ask(question).to_json()
         except ValueError as exc:
@@ -46,31 +97,66 @@ def build(assistant: Assistant) -> gr.Blocks:
         history = list(history or [])
         result = ask_api(question)
         if "error" in result:
-            reply, sources = result["error"], ""
+            reply, cites = result["error"], []
         else:
-            marks = "".join(f"[{c['rank']}]" for c in result["citations"][:1]) if not result["abstained"] else ""
-            reply, sources = result["answer"] + marks, sources_html(result)
-        history += [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
-        return history, sources, ""
+            marks = "" if result["abstained"] else "[1]"
+            reply, cites = result["answer"] + marks, result["citations"]
+        # The chatbot renders HTML even with Markdown off: escape, so text always shows as text.
+        history += [{"role": "user", "content": html.escape(question)},
+                    {"role": "assistant", "content": html.escape(reply)}]
+        choices = [f"[{c['rank']}] {c['section']}" for c in cites]
+        return (history, sources_html(result, doc) if cites else "", "", cites,
+                gr.update(choices=choices, value=choices[0] if choices else None, visible=bool(choices)),
+                gr.update(visible=bool(choices)))
+
+    def open_citation(choice: str, cites: list):
+        cite = next((c for c in cites if choice and choice.startswith(f"[{c['rank']}]")), None)
+        if cite is None:
+            return gr.update(), gr.update(), gr.update()
+        path = innermost_section(doc, cite["start"])
+        return gr.Tabs(selected="browse"), gr.update(value=path), section_html(doc, path, [cite["start"], cite["end"]])
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(f"## {TITLE}")
-        chatbot = gr.Chatbot(label="问答", render_markdown=False, height=420)
-        box = gr.Textbox(label="你的问题", placeholder=EMPTY_QUESTION)
-        sources = gr.HTML(label="出处")
-        gr.Examples(EXAMPLES, inputs=box)
-        box.submit(chat, [box, chatbot], [chatbot, sources, box], api_visibility="private")
+        gr.Markdown(f"## {TITLE}\n答案均摘自计划原文，并标注出处；计划没有写的，助手会直说。")
+        cites_state = gr.State([])
+        with gr.Tabs() as tabs:
+            with gr.Tab("问答", id="chat"):
+                with gr.Row():
+                    with gr.Column(scale=3):
+                        chatbot = gr.Chatbot(label="对话", render_markdown=False, height=380,
+                                             feedback_options=None, elem_id="chatbot")
+                        box = gr.Textbox(label="你的问题", placeholder="例如：今年要新建多少个公共充电桩？",
+                                         elem_id="question", max_length=2000)
+                        ask_btn = gr.Button("提问", variant="primary", elem_id="ask")
+                        gr.Examples(CITIZEN_EXAMPLES, inputs=box, label="市民常问")
+                        gr.Examples(OFFICIAL_EXAMPLES, inputs=box, label="核对目标")
+                    with gr.Column(scale=2):
+                        gr.Markdown("### 出处")
+                        sources = gr.HTML(elem_id="sources")
+                        pick = gr.Radio(label="在计划中查看", visible=False, elem_id="pick")
+                        open_btn = gr.Button("在计划中打开", visible=False, elem_id="open-citation")
+            with gr.Tab("浏览计划", id="browse"):
+                choices = section_choices(doc)
+                tree = gr.Dropdown(choices, value=choices[0][1], label="章节", elem_id="tree")
+                plan = gr.HTML(section_html(doc, choices[0][1]), elem_id="plan")
+        outputs = [chatbot, sources, box, cites_state, pick, open_btn]
+        box.submit(chat, [box, chatbot], outputs, api_visibility="private")
+        ask_btn.click(chat, [box, chatbot], outputs, api_visibility="private")
+        open_btn.click(open_citation, [pick, cites_state], [tabs, tree, plan], api_visibility="private")
+        tree.input(lambda p: section_html(doc, p), tree, plan, api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return demo
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=TITLE)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     args = p.parse_args()
     demo = build(Assistant())
-    demo.queue(default_concurrency_limit=8).launch(server_name=args.host, server_port=args.port, share=False)
+    demo.queue(default_concurrency_limit=8, max_size=64)
+    demo.launch(server_name=args.host, server_port=args.port, share=False, theme=THEME, css=CSS,
+                footer_links=["api"], show_error=False)
 
 
 if __name__ == "__main__":

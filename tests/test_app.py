@@ -1,0 +1,162 @@
+"""The app as a real process: its /ask API through gradio_client, and the page in headless Chromium."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.request import urlopen
+
+import pytest
+
+from qa.config import ROOT
+
+pytestmark = pytest.mark.model
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = ROOT / "tests" / "screenshots"
+INJECTION = ('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+             '[点我](http://evil.example) 今年要新建多少个公共充电桩？')
+GOLDEN = [  # question, text the answer must hold, text the first citation must hold
+    ("今年要新建多少个公共充电桩？", "580", "新建公共充电桩580个"),
+    ("2024年全市生产总值预期增长多少？", "7%", "生产总值增长7%左右"),
+    ("我家娃不到3岁，今年托位能多多少？", "1900", "托位数1900个"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`python app.py --port N` as a real server process, on loopback."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "QA_STRICT_INDEX": "1"}
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail(f"app did not start in 180 s:\n{log.read_text()[-2000:]}")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+    return Client(app_url, verbose=False)
+
+
+@pytest.mark.parametrize("question, answer_part, cited", GOLDEN)
+def test_ask_endpoint_answers_with_citation(client, question, answer_part, cited):
+    result = client.predict(question, api_name="/ask")
+    assert set(result) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert result["abstained"] is False and answer_part in result["answer"]
+    assert cited in result["citations"][0]["text"]
+    assert result["answer"] in result["citations"][0]["text"]
+
+
+def test_ask_endpoint_reports_an_empty_question(client):
+    result = client.predict("   ", api_name="/ask")
+    assert result["question"] == "   " and result["error"].startswith("请输入一个问题")
+
+
+def test_eight_concurrent_asks_all_succeed(app_url):
+    from gradio_client import Client
+
+    questions = [GOLDEN[i % len(GOLDEN)] for i in range(8)]
+
+    def ask(item):
+        return item, Client(app_url, verbose=False).predict(item[0], api_name="/ask")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(ask, questions))
+    assert [answer_part in r["answer"] for (_, answer_part, _), r in results] == [True] * 8
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: the README's test command installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.requests = []
+    page.on("request", lambda r: page.requests.append(r.url))
+    page.goto(app_url, wait_until="load")
+    page.wait_for_selector("#question textarea", timeout=60_000)
+    yield page
+    page.close()
+
+
+def ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#ask")
+    page.wait_for_function("document.querySelectorAll('#chatbot .message, #chatbot [data-testid=bot]').length > 0",
+                           timeout=30_000)
+
+
+def test_question_answer_citation_and_plan(page, app_url):
+    ask(page, "今年要新建多少个公共充电桩？")
+    page.wait_for_selector("#sources mark", timeout=30_000)
+    assert "新建公共充电桩580个[1]" in page.inner_text("#chatbot")
+    assert page.inner_text("#sources mark") == "新建公共充电桩580个"
+    assert "[1] 三 › (五) › 提升城市品质" in page.inner_text("#sources")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "app_answer.png"), full_page=True)
+    # the citation opens the same place in the plan, highlighted
+    page.click("#open-citation")
+    page.wait_for_selector("#plan mark", timeout=30_000)
+    assert "新建公共充电桩580个" in page.inner_text("#plan mark")
+    assert "三 › (五) › 提升城市品质" in page.inner_text("#plan .path")
+    page.screenshot(path=str(SCREENSHOTS / "app_plan.png"), full_page=True)
+    outside = [u for u in page.requests if not u.startswith(app_url)]
+    assert outside == []
+
+
+def test_browse_to_a_section(page):
+    page.get_by_role("tab", name="浏览计划").click()
+    page.click("#tree input")
+    page.get_by_role("option", name="提高公共服务水平").click()
+    page.wait_for_function("document.querySelector('#plan').innerText.includes('托位数1900个')", timeout=30_000)
+    assert "三 › (九) › 提高公共服务水平" in page.inner_text("#plan .path")
+
+
+def test_injection_renders_as_text(page, app_url):
+    ask(page, INJECTION)
+    page.wait_for_function("document.querySelector('#chatbot').innerText.includes('[1]')", timeout=30_000)
+    chat = page.locator("#chatbot")
+    assert INJECTION in chat.inner_text()
+    assert (chat.locator("img").count(), chat.locator("script").count(),
+            chat.locator("a[href*='evil']").count()) == (0, 0, 0)
+    assert page.evaluate("window.__pwned") is None
+    assert [u for u in page.requests if not u.startswith(app_url)] == []
