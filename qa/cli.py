@@ -122,6 +122,23 @@ def cmd_eval(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_commitments(args, settings: Settings) -> int:
+    from . import commitments, document     # no model imports: this command starts fast
+
+    records = commitments.filter_records(commitments.extract(document.load(settings)),
+                                         topic=args.topic, section=args.section, kind=args.kind)
+    if args.format == "json":
+        print(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=1))
+    elif args.format == "csv":
+        sys.stdout.write(commitments.to_csv(records))
+    elif records:
+        print(commitments.to_table(records))
+        print(f"\n共 {len(records)} 条")
+    else:
+        print("没有符合条件的承诺。")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="漯河市2024年国民经济和社会发展计划 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
@@ -139,6 +156,11 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     ev.add_argument("--report", action="store_true", help="写出 eval/REPORT.md 和图表（dev 与 test）")
     ev.add_argument("--ablation", action="store_true", help="逐项消融（dev 与 test，hybrid），写出 eval/ablation.md")
+    com = sub.add_parser("commitments", help="列出计划中的量化承诺（目标与2023年完成情况）")
+    com.add_argument("--topic", help="按关键词筛选事项或原句，如 养老")
+    com.add_argument("--section", help="按章节筛选，如 \"(九)\" 或 三")
+    com.add_argument("--kind", choices=("target", "result"), help="target=2024年目标，result=2023年完成情况")
+    com.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
     return p
 
 
@@ -147,7 +169,8 @@ def main(argv: list | None = None) -> int:
     overrides = {"show_progress": False} if getattr(args, "quiet", False) else {}
     try:
         settings = Settings.from_env(**overrides)
-        return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval}[args.command](args, settings)
+        return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval,
+                "commitments": cmd_commitments}[args.command](args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
