@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .text import bigram_tokens, expand, normalize
+from .text import bigram_tokens, expand, normalize, numbers
 
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
@@ -32,7 +32,7 @@ UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "
 OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "平顶山", "信阳", "南阳", "商丘", "新乡",
                 "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
 ASKED_UNIT_RE = re.compile(r"(?:多少|几)(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
-                           r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|个|倍|万)")
+                           r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|块|天|个|倍|万)")
 RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
 RANK_Q = re.compile(r"排老几|排第几|第几名|第几位|排名第几|排在第几|排几")
 WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程度|啥程度|进度|能开工|能建成|能通车|开班")
@@ -42,7 +42,7 @@ DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子")
 YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
 STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
 STOCK_RE = re.compile(r"总|累计|达到|余额|保持在")
-EXPLICIT_TARGET = re.compile(r"今年|2024")
+EXPLICIT_TARGET = re.compile(r"今年|2024|预期|预计")
 NOVEL_ENOUGH = 4          # new bigrams that make a span more than a restatement
 STOP_CHARS = set("今年去明多少几个的了吗呢啥咋么是有要能在和与及等这那什怎哪市全我们咱你他她它一上下到得会还漯河"
                  "就都也又很将把被让给对从向为以之其或如果目标计划预期实际大概具体一共总共到底请问")
@@ -124,9 +124,12 @@ def year_scope(question: str) -> str | None:
     years = set(YEAR_RE.findall(q))
     if OTHER_PERIOD.search(q) or (years and not years & COVERED_YEARS):
         return "other"
-    if YEAR_RESULT.search(q):
+    # A question may name both years ("去年涨了5.4%，今年预期多少？"): the later cue is the asked one.
+    last_result = max((m.start() for m in YEAR_RESULT.finditer(q)), default=-1)
+    last_target = max((m.start() for m in EXPLICIT_TARGET.finditer(q)), default=-1)
+    if last_result > last_target:
         return "result"
-    if YEAR_TARGET.search(q):
+    if last_target >= 0 or YEAR_TARGET.search(q):
         return "target"
     return None
 
@@ -215,9 +218,12 @@ def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
 
 def answers_figure(q: Query, span: Span) -> bool:
     """For a figure question: the span ends in a clause that gives the asked figure about the
-    asked thing (so no unrelated clause trails the figure)."""
+    asked thing (so no unrelated clause trails the figure), and a figure the question does not
+    already state ("新增580个以后总共多少个？" is not answered by 580)."""
     last = CLAUSE_RE.findall(span.text)[-1]
-    return has_figure(last, q.asked_unit) and figure_about_question(q, Span(0, len(last), last))
+    stated = set(numbers(q.text))
+    new_figure = not stated or bool(set(numbers(last)) - stated)
+    return new_figure and has_figure(last, q.asked_unit) and figure_about_question(q, Span(0, len(last), last))
 
 
 def select(sel: Selector, q: Query, hits: list) -> tuple:
