@@ -31,20 +31,24 @@ UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "
          "吨", "%", "位")
 OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "平顶山", "信阳", "南阳", "商丘", "新乡",
                 "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
-ASKED_UNIT_RE = re.compile(r"(?:多少|几)(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
+ASKED_UNIT_RE = re.compile(r"(?<!哪)(?:多少|几)(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
                            r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|块|天|个|倍|万)")
 RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
 RANK_Q = re.compile(r"排老几|排第几|第几名|第几位|排名第几|排在第几|排几")
 WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程度|啥程度|进度|能开工|能建成|能通车|开班")
 TIME_RE = re.compile(r"年底|年内|上半年|下半年|秋季|春季|月底|建成|完成|开工|交付|投用|通车|\d%")
 LIST_Q = re.compile(r"哪些|哪几|有啥")
-DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子")
+DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子|几月份?|哪个月")
+WHERE_Q = re.compile(r"在哪|哪儿|哪里|什么地方|哪个场馆|什么位置|哪些位置|具体位置|什么地点")
+PLACE_RE = re.compile(r"源汇|郾城|召陵|舞阳|临颍|[区县镇乡村路街园馆港站湖河]")
 YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
 STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
 STOCK_RE = re.compile(r"总|累计|达到|余额|保持在")
 EXPLICIT_TARGET = re.compile(r"今年|2024|预期|预计")
 NOVEL_ENOUGH = 4          # new bigrams that make a span more than a restatement
+NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")
 STOP_CHARS = set("今年去明多少几个的了吗呢啥咋么是有要能在和与及等这那什怎哪市全我们咱你他她它一上下到得会还漯河"
+                 "新建设实施推进完成开展提升加强快增长高发确保力争达持续"
                  "就都也又很将把被让给对从向为以之其或如果目标计划预期实际大概具体一共总共到底请问")
 MAX_WINDOW = 3            # clauses per candidate span
 MAX_SPAN_CHARS = 90
@@ -172,7 +176,7 @@ def has_figure(text: str, unit: str | None) -> bool:
     if unit == "第":
         return bool(re.search(r"第[\d一二三四五六七八九十]", text))
     if unit == "日":
-        return bool(re.search(r"\d+月\d+日", text))
+        return bool(re.search(r"\d+月(?:\d+日)?", text))
     if unit == "年":
         return bool(re.search(r"(?:19|20)\d\d年", text))
     return bool(re.search(r"(?:\d|[一二两三四五六七八九十百千])(?:\.\d+)?[万亿]?" + re.escape(unit), text))
@@ -189,7 +193,9 @@ def figure_about_question(q: Query, span: Span) -> bool:
     Characters, not bigrams, so that 厕所 still meets 户厕; question words and units do not count."""
     content = {ch for ch in q.text if "\u4e00" <= ch <= "\u9fff" and ch not in STOP_CHARS}
     content -= set(q.asked_unit or "")
-    return any(content & set(c) for c in CLAUSE_RE.findall(span.text) if has_figure(c, q.asked_unit))
+    names = set(NAME_RE.findall(q.text))             # 7-11, 5g, pm2.5: names written in digits/latin
+    return any(content & set(c) or names & set(NAME_RE.findall(c.lower()))
+               for c in CLAUSE_RE.findall(span.text) if has_figure(c, q.asked_unit))
 
 
 def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
@@ -266,6 +272,8 @@ def abstain_reason(q: Query, question: str, hits: list, span: Span | None, score
         return "no figure"
     if q.wants_figure and not figure_about_question(q, span):
         return "the figure is about something else"
+    if WHERE_Q.search(q.text) and not PLACE_RE.search(span.text):
+        return "no place named"
     if STOCK_Q.search(q.text) and not STOCK_RE.search(span.text):
         return "asks a total, the plan gives a flow"
     section = span_section(hits, span)
