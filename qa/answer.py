@@ -12,12 +12,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .chunking import CLAUSE_RE, Span, clauses, sentence_windows, span_table  # noqa: F401  (clauses: public)
 from .text import bigram_tokens, expand, normalize, numbers
 
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
-SENTENCE_RE = re.compile(r"[^。；;！？!?:：]+[。；;！？!?:：]*")   # a lead-in ending in ： stands alone
-CLAUSE_RE = re.compile(r"[^,，]+[,，]*")
 FIGURE_Q = re.compile(r"多少|几[个家所条项座万亿千百十]|几成|比例|百分|第几|排名|排老几|多大|多长|多高|多快|幅度|增速|涨了?多|"
                       r"增长了?多|占比|比重|达到多|面积|规模")
 FIGURE_RE = re.compile(r"\d|第[一二三四五六七八九十]|[一二两三四五六七八九十百千万]+(?:个|大|项|家|条|类|批|番|倍|所|座|成|届)")
@@ -39,26 +38,16 @@ WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程�
 TIME_RE = re.compile(r"年底|年内|上半年|下半年|秋季|春季|月底|建成|完成|开工|交付|投用|通车|\d%")
 LIST_Q = re.compile(r"哪些|哪几|有啥")
 DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子|几月份?|哪个月")
-WHERE_Q = re.compile(r"在哪|哪儿|哪里|什么地方|哪个场馆|什么位置|哪些位置|具体位置|什么地点")
-PLACE_RE = re.compile(r"源汇|郾城|召陵|舞阳|临颍|[区县镇乡村路街园馆港站湖河]")
 YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
 STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
 STOCK_RE = re.compile(r"总|累计|达到|余额|保持在")
 EXPLICIT_TARGET = re.compile(r"今年|2024|预期|预计")
 NOVEL_ENOUGH = 4          # new bigrams that make a span more than a restatement
 NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")
+SPAN_COS_CENTER = 0.8     # e5 cosines of related short texts sit around here
 STOP_CHARS = set("今年去明多少几个的了吗呢啥咋么是有要能在和与及等这那什怎哪市全我们咱你他她它一上下到得会还漯河"
                  "新建设实施推进完成开展提升加强快增长高发确保力争达持续"
                  "就都也又很将把被让给对从向为以之其或如果目标计划预期实际大概具体一共总共到底请问")
-MAX_WINDOW = 3            # clauses per candidate span
-MAX_SPAN_CHARS = 90
-
-
-@dataclass(frozen=True)
-class Span:
-    start: int            # offsets into the clean text
-    end: int
-    text: str
 
 
 @dataclass
@@ -75,42 +64,25 @@ class Answer:
                 "citations": self.citations, "timings_ms": self.timings_ms}
 
 
-def clauses(text: str, offset: int = 0) -> list:
-    """Split a passage into clauses at 。；,： etc., keeping absolute offsets."""
-    out = []
-    for sent in SENTENCE_RE.finditer(text):
-        for m in CLAUSE_RE.finditer(sent.group()):
-            body = m.group().rstrip(",，:：;；")
-            if body.strip():
-                start = offset + sent.start() + m.start()
-                out.append(Span(start, start + len(body), body))
-    return out
-
-
-def sentence_windows(text: str, offset: int = 0) -> list:
-    """Candidate answer spans: 1..MAX_WINDOW consecutive clauses of one sentence."""
-    out = []
-    for sent in SENTENCE_RE.finditer(text):
-        parts = clauses(sent.group(), offset + sent.start())
-        for i in range(len(parts)):
-            for j in range(i, min(i + MAX_WINDOW, len(parts))):
-                start, end = parts[i].start, parts[j].end
-                if j > i and end - start > MAX_SPAN_CHARS:
-                    break
-                out.append(Span(start, end, text[start - offset:end - offset]))
-    return out
-
-
 class Selector:
-    """Scores spans against a question with IDF-weighted character bigrams."""
+    """Scores spans against a question: IDF-weighted character bigrams, and (when the span vectors
+    and the question's vector are at hand) the cosine between them."""
 
-    def __init__(self, chunk_texts: list):
+    def __init__(self, chunks: list, span_vectors=None):
         df = Counter()
-        for t in chunk_texts:
-            df.update(set(bigram_tokens(t)))
-        n = max(len(chunk_texts), 1)
+        for c in chunks:
+            df.update(set(bigram_tokens(c.search_text)))
+        n = max(len(chunks), 1)
         self.idf = {tok: math.log(1 + n / c) for tok, c in df.items()}
         self.default_idf = math.log(1 + n)
+        self.span_vectors = span_vectors
+        self.span_rows = {(cid, w.start, w.end): i for i, (cid, w) in enumerate(span_table(chunks))}
+
+    def cosine(self, chunk_id: str, span: Span, qvec) -> float | None:
+        if qvec is None or self.span_vectors is None:
+            return None
+        row = self.span_rows.get((chunk_id, span.start, span.end))
+        return None if row is None else float(self.span_vectors[row] @ qvec)
 
     def weight(self, tokens: set) -> float:
         return sum(self.idf.get(t, self.default_idf) for t in tokens)
@@ -232,14 +204,18 @@ def answers_figure(q: Query, span: Span) -> bool:
     return new_figure and has_figure(last, q.asked_unit) and figure_about_question(q, Span(0, len(last), last))
 
 
-def select(sel: Selector, q: Query, hits: list) -> tuple:
+def select(sel: Selector, q: Query, hits: list, qvec=None, dense_weight: float = 0.0) -> tuple:
     """The best span across the hits: (hit, span, score). For a figure question only spans that
     answer with a figure compete, unless none does (then abstention will say so)."""
     scored = []
     for hit in hits:
         ctx = sel.overlap(q.tokens, set(bigram_tokens(hit.chunk.context)))
         for span in sentence_windows(hit.chunk.text, hit.chunk.start):
-            scored.append((hit, span, span_score(sel, q, hit, span, ctx)))
+            score = span_score(sel, q, hit, span, ctx)
+            cos = sel.cosine(hit.chunk.id, span, qvec)
+            if cos is not None:
+                score += dense_weight * (cos - SPAN_COS_CENTER)
+            scored.append((hit, span, score))
     if q.wants_figure and any(answers_figure(q, sp) for _, sp, _ in scored):
         scored = [t for t in scored if answers_figure(q, t[1])]
     return max(scored, key=lambda t: t[2], default=(None, None, -math.inf))
@@ -272,8 +248,6 @@ def abstain_reason(q: Query, question: str, hits: list, span: Span | None, score
         return "no figure"
     if q.wants_figure and not figure_about_question(q, span):
         return "the figure is about something else"
-    if WHERE_Q.search(q.text) and not PLACE_RE.search(span.text):
-        return "no place named"
     if STOCK_Q.search(q.text) and not STOCK_RE.search(span.text):
         return "asks a total, the plan gives a flow"
     section = span_section(hits, span)
@@ -289,9 +263,9 @@ def span_section(hits: list, span: Span) -> str:
     return hit.chunk.path[0] if hit.chunk.path else ""
 
 
-def answer(sel: Selector, question: str, hits: list, settings, max_citations: int = 3) -> Answer:
+def answer(sel: Selector, question: str, hits: list, settings, qvec=None, max_citations: int = 3) -> Answer:
     q = Query.parse(question, settings.use_synonyms)
-    hit, span, score = select(sel, q, hits) if hits else (None, None, 0.0)
+    hit, span, score = select(sel, q, hits, qvec, settings.span_dense_weight) if hits else (None, None, 0.0)
     reason = abstain_reason(q, question, hits, span, score, settings)
     if reason is None:
         others = [h for h in hits if h is not hit][:max_citations - 1]

@@ -20,7 +20,7 @@ class Assistant:
         self.embedder = embedder or load_embedder(self.settings)
         self.index = store.load(self.settings, self.doc, self.embedder)
         self.retriever = Retriever(self.index.chunks, self.index.vectors, self.embedder, self.settings)
-        self.selector = Selector([c.search_text for c in self.index.chunks])
+        self.selector = Selector(self.index.chunks, self.index.span_vectors)
 
     def ask(self, question: str, mode: str | None = None, depth: int | None = None) -> Answer:
         """Answer one question from the top_k hits; `depth` retrieves more for evaluation.
@@ -28,10 +28,12 @@ class Assistant:
         if not isinstance(question, str) or not normalize(question):
             raise ValueError(EMPTY_QUESTION)
         question = question[: self.settings.max_question_chars]
+        mode = mode or self.settings.mode
         t0 = time.perf_counter()
-        hits = self.retriever.search(question, mode, max(depth or 0, self.settings.top_k))
+        qvec = None if mode == "bm25" else self.embedder.encode_query([question])[0]   # once, for both uses
+        hits = self.retriever.search(question, mode, max(depth or 0, self.settings.top_k), qvec)
         t1 = time.perf_counter()
-        result = answer(self.selector, question, hits[: self.settings.top_k], self.settings)
+        result = answer(self.selector, question, hits[: self.settings.top_k], self.settings, qvec)
         result.hits = hits
         t2 = time.perf_counter()
         result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2)}

@@ -6,11 +6,18 @@ what is cited is `text`, which always equals `clean[start:end]`.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from .document import PATH_SEP, Document
+
+# Answer spans: a sentence ends at 。；！？ (a lead-in ending in ： stands alone), a clause at ，.
+SENTENCE_RE = re.compile(r"[^。；;！？!?:：]+[。；;！？!?:：]*")
+CLAUSE_RE = re.compile(r"[^,，]+[,，]*")
+MAX_WINDOW = 3            # clauses per candidate span
+MAX_SPAN_CHARS = 90
 
 # Sentence ends first, then clause marks; the page writes , ; : in ASCII.
 SEPARATORS = ["。", "！", "？", "；", ";", "，", ",", "、", "：", ":", ""]
@@ -40,6 +47,44 @@ class Chunk:
     @classmethod
     def from_json(cls, obj: dict) -> "Chunk":
         return cls(**{**obj, "path": tuple(obj["path"])})
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int            # offsets into the clean text
+    end: int
+    text: str
+
+
+def clauses(text: str, offset: int = 0) -> list:
+    """Split a passage into clauses (at 。；！？： and ，), keeping absolute offsets."""
+    out = []
+    for sent in SENTENCE_RE.finditer(text):
+        for m in CLAUSE_RE.finditer(sent.group()):
+            body = m.group().rstrip(",，:：;；")
+            if body.strip():
+                start = offset + sent.start() + m.start()
+                out.append(Span(start, start + len(body), body))
+    return out
+
+
+def sentence_windows(text: str, offset: int = 0) -> list:
+    """Candidate answer spans: 1..MAX_WINDOW consecutive clauses of one sentence."""
+    out = []
+    for sent in SENTENCE_RE.finditer(text):
+        parts = clauses(sent.group(), offset + sent.start())
+        for i in range(len(parts)):
+            for j in range(i, min(i + MAX_WINDOW, len(parts))):
+                start, end = parts[i].start, parts[j].end
+                if j > i and end - start > MAX_SPAN_CHARS:
+                    break
+                out.append(Span(start, end, text[start - offset:end - offset]))
+    return out
+
+
+def span_table(chunks: list) -> list:
+    """Every candidate answer span of every chunk, in a fixed order: (chunk id, Span)."""
+    return [(c.id, w) for c in chunks for w in sentence_windows(c.text, c.start)]
 
 
 def splitter(chunk_size: int, chunk_overlap: int) -> RecursiveCharacterTextSplitter:

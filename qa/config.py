@@ -40,6 +40,7 @@ class Settings:
     min_dense_score: float = 0.80
     # ... or when the best answer span scores below this (qa.answer.span_score; calibrated on dev).
     min_span_score: float = 0.6
+    span_dense_weight: float = 1.0   # weight of the question-span cosine in answer selection
     max_question_chars: int = 500
     strict_index: bool = False  # True: a stale index is an error instead of a rebuild
     show_progress: bool = True

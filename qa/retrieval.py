@@ -91,7 +91,8 @@ class Retriever:
         self.bm25 = BM25([c.search_text if settings.search_context else c.text for c in chunks],
                          settings.bm25_scheme)
 
-    def search(self, question: str, mode: str | None = None, k: int | None = None) -> list:
+    def search(self, question: str, mode: str | None = None, k: int | None = None, qvec=None) -> list:
+        """Top-k hits; `qvec` is the question's query vector when the caller has it already."""
         mode, k = mode or self.settings.mode, k or self.settings.top_k
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -99,7 +100,7 @@ class Retriever:
         dense: dict = {}
         if mode in ("dense", "hybrid"):
             # The plan has ~100 chunks: score them all, so every hit carries its cosine.
-            qvec = self.embedder.encode_query([question])[0]
+            qvec = self.embedder.encode_query([question])[0] if qvec is None else qvec
             dense = dict(dense_search(self.vectors, qvec, self.vectors.ntotal))
         if mode == "dense":
             ranked = list(dense.items())[:k]

@@ -3,7 +3,8 @@
 index/
   faiss.index     IndexFlatIP over L2-normalised passage vectors (inner product = cosine)
   chunks.jsonl    one Chunk per line, row i = vector i
-  manifest.json   what the index was built from, and the sha256 of the two files above
+  spans.npy       passage vectors of every candidate answer span (qa.chunking.span_table order)
+  manifest.json   what the index was built from, and the sha256 of the files above
 
 Files are written to temp names in the same folder and renamed, the manifest last. A build
 that dies before the renames leaves the old index untouched; one that dies between renames
@@ -12,6 +13,7 @@ leaves files whose hashes disagree with the manifest, which loading detects and 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import sys
@@ -22,12 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .chunking import SEPARATORS, Chunk, chunk_document
+from .chunking import SEPARATORS, Chunk, chunk_document, span_table
 from .config import Settings
 from .document import Document
 
-FORMAT_VERSION = 1
-FAISS_FILE, CHUNKS_FILE, MANIFEST_FILE = "faiss.index", "chunks.jsonl", "manifest.json"
+FORMAT_VERSION = 2
+FAISS_FILE, CHUNKS_FILE, SPANS_FILE, MANIFEST_FILE = "faiss.index", "chunks.jsonl", "spans.npy", "manifest.json"
+DATA_FILES = (FAISS_FILE, CHUNKS_FILE, SPANS_FILE)
 # Fields that must match for an index to be current, with the words used to report a change.
 CHECKED = {
     "format_version": "index format", "model": "model", "model_fingerprint": "model weights",
@@ -44,6 +47,7 @@ class Index:
     chunks: list
     vectors: object       # the faiss index
     manifest: dict
+    span_vectors: np.ndarray   # one row per qa.chunking.span_table(chunks) entry
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -92,11 +96,18 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     vecs = embedder.encode_document(texts, progress=settings.show_progress)
     index = faiss.IndexFlatIP(vecs.shape[1])
     index.add(vecs)
+    # Candidate answer spans are embedded too, so answer selection can match meaning, not only words.
+    span_vecs = embedder.encode_document([w.text for _, w in span_table(chunks)], progress=settings.show_progress)
     faiss_bytes = faiss.serialize_index(index).tobytes()
     chunk_bytes = "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
+    buf = io.BytesIO()
+    np.save(buf, span_vecs, allow_pickle=False)
+    span_bytes = buf.getvalue()
     manifest = {
         **expected_manifest(settings, doc, embedder), "dim": int(vecs.shape[1]), "n_chunks": len(chunks),
-        "files": {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes)},
+        "n_spans": len(span_vecs),
+        "files": {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes),
+                  SPANS_FILE: sha256_bytes(span_bytes)},
         "libraries": library_versions(), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - t0, 3),
     }
@@ -104,11 +115,12 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     out.mkdir(parents=True, exist_ok=True)
     staged = [(_write_atomic(out / FAISS_FILE, faiss_bytes), out / FAISS_FILE),
               (_write_atomic(out / CHUNKS_FILE, chunk_bytes), out / CHUNKS_FILE),
+              (_write_atomic(out / SPANS_FILE, span_bytes), out / SPANS_FILE),
               (_write_atomic(out / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode()),
                out / MANIFEST_FILE)]
     for tmp, final in staged:          # manifest last: it vouches for the files before it
         os.replace(tmp, final)
-    return Index(chunks, index, manifest)
+    return Index(chunks, index, manifest, span_vecs)
 
 
 def problems(settings: Settings, doc: Document, embedder) -> list:
@@ -121,7 +133,7 @@ def problems(settings: Settings, doc: Document, embedder) -> list:
     except (OSError, ValueError) as exc:
         return [f"unreadable manifest ({exc})"]
     found = []
-    for name in (FAISS_FILE, CHUNKS_FILE):
+    for name in DATA_FILES:
         path = out / name
         if not path.is_file():
             found.append(f"{name} is missing")
@@ -149,4 +161,7 @@ def load(settings: Settings, doc: Document, embedder) -> Index:
         chunks = [Chunk.from_json(json.loads(line)) for line in f]
     if vectors.ntotal != len(chunks):
         raise IndexProblem(f"index holds {vectors.ntotal} vectors for {len(chunks)} chunks")
-    return Index(chunks, vectors, manifest)
+    span_vecs = np.load(out / SPANS_FILE, allow_pickle=False)
+    if len(span_vecs) != len(span_table(chunks)):
+        raise IndexProblem(f"{SPANS_FILE} holds {len(span_vecs)} vectors for {len(span_table(chunks))} spans")
+    return Index(chunks, vectors, manifest, span_vecs)
