@@ -1,7 +1,7 @@
 """Gradio app over the qa package: UI only. `python app.py [--host 127.0.0.1] [--port 7860]`.
 
-Tabs: 问答 (chat with numbered citations and a sources panel), 浏览计划 (the section tree; a citation
-opens its place here). `/ask` is a named API endpoint returning the answer JSON of the contract.
+Tabs: 问答 (chat with numbered citations and a sources panel), 目标清单 (every quantitative commitment,
+filterable, as CSV, each row opening its sentence), 浏览计划 (the section tree; citations open here). `/ask` is a named API endpoint returning the answer JSON of the contract.
 Everything shown from a question or the plan is HTML-escaped; nothing is fetched from the internet.
 """
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")   # before gradio is imported
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -17,8 +19,8 @@ for var in ("NO_PROXY", "no_proxy"):                         # loopback must nev
 
 import gradio as gr  # noqa: E402
 
+from qa import commitments  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
-from qa.document import PATH_SEP  # noqa: E402
 
 TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
 CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年要新建多少个公共充电桩？",
@@ -83,8 +85,20 @@ def innermost_section(doc, offset: int) -> str:
     return max(inside, key=lambda s: s.level).path_str if inside else doc.sections[0].path_str
 
 
+COMMITMENT_COLUMNS = ["编号", "类型", "章节", "事项", "数值", "单位", "限定", "原文"]
+KINDS = {"全部": None, "2024年目标": "target", "2023年结果": "result"}
+SECTIONS = ["全部", "一", "二", "(一)", "(二)", "(三)", "(四)", "(五)", "(六)", "(七)", "(八)", "(九)"]
+
+
+def commitment_rows(records: list) -> list:
+    return [[r.id, "目标" if r.kind == "target" else "结果", r.section, r.subject, r.value, r.unit,
+             r.qualifier, r.sentence] for r in records]
+
+
 def build(assistant: Assistant) -> gr.Blocks:
     doc = assistant.doc
+    all_records = commitments.extract(doc)
+    csv_dir = Path(tempfile.mkdtemp(prefix="qa-commitments-"))
 
     def ask_api(question: str) -> dict:
         """Answer JSON of the contract for one question (an `error` key when the question is empty)."""
@@ -108,6 +122,23 @@ def build(assistant: Assistant) -> gr.Blocks:
         return (history, sources_html(result, doc) if cites else "", "", cites,
                 gr.update(choices=choices, value=choices[0] if choices else None, visible=bool(choices)),
                 gr.update(visible=bool(choices)))
+
+    def filter_commitments(section: str, keyword: str, kind: str):
+        records = commitments.filter_records(all_records, topic=(keyword or "").strip() or None,
+                                             section=None if section == "全部" else section, kind=KINDS[kind])
+        path = csv_dir / "luohe_2024_commitments.csv"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(commitments.to_csv(records), encoding="utf-8-sig")   # BOM: Excel reads UTF-8
+        tmp.replace(path)
+        return commitment_rows(records), records, str(path), f"共 {len(records)} 条"
+
+    def open_commitment(records: list, evt: gr.SelectData):
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not records or row is None or row >= len(records):
+            return gr.update(), gr.update(), gr.update()
+        r = records[row]
+        path = innermost_section(doc, r.start)
+        return gr.Tabs(selected="browse"), gr.update(value=path), section_html(doc, path, [r.start, r.end])
 
     def open_citation(choice: str, cites: list):
         cite = next((c for c in cites if choice and choice.startswith(f"[{c['rank']}]")), None)
@@ -135,6 +166,17 @@ def build(assistant: Assistant) -> gr.Blocks:
                         sources = gr.HTML(elem_id="sources")
                         pick = gr.Radio(label="在计划中查看", visible=False, elem_id="pick")
                         open_btn = gr.Button("在计划中打开", visible=False, elem_id="open-citation")
+            with gr.Tab("目标清单", id="commitments"):
+                gr.Markdown("计划中的每一个量化目标（2024年）和2023年结果，均链接到原文。点击一行，在计划中打开。")
+                with gr.Row():
+                    c_section = gr.Dropdown(SECTIONS, value="全部", label="章节", elem_id="c-section")
+                    c_keyword = gr.Textbox(label="关键词", placeholder="例如：养老、充电桩", elem_id="c-keyword")
+                    c_kind = gr.Radio(list(KINDS), value="全部", label="类型", elem_id="c-kind")
+                c_count = gr.Markdown(f"共 {len(all_records)} 条", elem_id="c-count")
+                c_table = gr.Dataframe(commitment_rows(all_records), headers=COMMITMENT_COLUMNS,
+                                       interactive=False, wrap=True, elem_id="c-table", max_height=520)
+                c_state = gr.State(all_records)
+                c_csv = gr.DownloadButton("下载 CSV", elem_id="c-csv")
             with gr.Tab("浏览计划", id="browse"):
                 choices = section_choices(doc)
                 tree = gr.Dropdown(choices, value=choices[0][1], label="章节", elem_id="tree")
@@ -144,6 +186,11 @@ def build(assistant: Assistant) -> gr.Blocks:
         ask_btn.click(chat, [box, chatbot], outputs, api_visibility="private")
         open_btn.click(open_citation, [pick, cites_state], [tabs, tree, plan], api_visibility="private")
         tree.input(lambda p: section_html(doc, p), tree, plan, api_visibility="private")
+        filters = [c_section, c_keyword, c_kind]
+        for f in filters:
+            f.change(filter_commitments, filters, [c_table, c_state, c_csv, c_count], api_visibility="private")
+        demo.load(filter_commitments, filters, [c_table, c_state, c_csv, c_count], api_visibility="private")
+        c_table.select(open_commitment, c_state, [tabs, tree, plan], api_visibility="private")
         gr.api(ask_api, api_name="ask")
     return demo
 

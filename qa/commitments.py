@@ -257,15 +257,17 @@ def extract(doc: Document) -> list:
 
 
 def filter_records(records, topic=None, section=None, kind=None) -> list:
-    """Keep records whose subject or sentence mentions `topic`, whose section path has the
-    component `section` (e.g. "(九)", "（九）", "三"), and whose kind is `kind`; None means any."""
+    """Keep records whose subject mentions `topic` (or, when no subject does, whose sentence
+    does), whose section path has the component `section` (e.g. "(九)", "（九）", "三"), and whose
+    kind is `kind`; None means any."""
     if section is not None:
         section = section.strip().replace("（", "(").replace("）", ")")
-    def keep(r):
-        return ((topic is None or topic in r.subject or topic in r.sentence)
-                and (section is None or section in r.section.split(PATH_SEP))
-                and (kind is None or r.kind == kind))
-    return [r for r in records if keep(r)]
+    kept = [r for r in records if (section is None or section in r.section.split(PATH_SEP))
+            and (kind is None or r.kind == kind)]
+    if topic is None:
+        return kept
+    by_subject = [r for r in kept if topic in r.subject]
+    return by_subject or [r for r in kept if topic in r.sentence]
 
 
 CSV_FIELDS = ("id", "section", "subject", "value", "unit", "qualifier", "kind", "sentence",

@@ -160,3 +160,22 @@ def test_injection_renders_as_text(page, app_url):
             chat.locator("a[href*='evil']").count()) == (0, 0, 0)
     assert page.evaluate("window.__pwned") is None
     assert [u for u in page.requests if not u.startswith(app_url)] == []
+
+
+def test_commitments_tab_filters_downloads_and_opens_the_plan(page, tmp_path):
+    page.get_by_role("tab", name="目标清单").click()
+    page.fill("#c-keyword textarea", "充电桩")
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('#c-count').innerText.includes('共 1 条')", timeout=30_000)
+    page.wait_for_function("document.querySelector('#c-table [data-testid=cell-0-4]')?.innerText === '580'",
+                           timeout=30_000)
+    assert page.inner_text("#c-table [data-testid=cell-0-3]") == "新建公共充电桩"
+    with page.expect_download() as download:
+        page.click("#c-csv")
+    csv_path = tmp_path / "commitments.csv"
+    download.value.save_as(csv_path)
+    rows = csv_path.read_text(encoding="utf-8-sig").strip().splitlines()
+    assert len(rows) == 2 and "580" in rows[1]
+    page.click("#c-table [data-testid=cell-0-3]")
+    page.wait_for_selector("#plan mark", timeout=30_000)
+    assert "新建公共充电桩580个" in page.inner_text("#plan mark")

@@ -143,7 +143,11 @@ def test_doubling_and_bounded_chinese_numeral(records):
 
 def test_filter_records(records):
     elderly = commitments.filter_records(records, topic="养老")
-    assert elderly and all("养老" in r.subject or "养老" in r.sentence for r in elderly)
+    assert elderly and all("养老" in r.subject for r in elderly)
+    charging = commitments.filter_records(records, topic="充电桩")
+    assert [(r.value, r.unit) for r in charging] == [("580", "个")]       # subject first, not the sentence
+    by_sentence = commitments.filter_records(records, topic="三区一村")   # in no subject: sentence match
+    assert by_sentence and all("三区一村" in r.sentence for r in by_sentence)
     ninth = commitments.filter_records(records, section="(九)")
     assert ninth and all(r.section.split(" › ")[1] == "(九)" for r in ninth)
     assert commitments.filter_records(records, section="(九)", topic="养老") == elderly
