@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .chunking import CLAUSE_RE, Span, clauses, sentence_windows, span_table  # noqa: F401  (clauses: public)
-from .text import bigram_tokens, expand, normalize, numbers
+from .text import bigram_set, bigram_tokens, expand, normalize, numbers
 
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
@@ -71,7 +71,7 @@ class Selector:
     def __init__(self, chunks: list, span_vectors=None):
         df = Counter()
         for c in chunks:
-            df.update(set(bigram_tokens(c.search_text)))
+            df.update(bigram_set(c.search_text))
         n = max(len(chunks), 1)
         self.idf = {tok: math.log(1 + n / c) for tok, c in df.items()}
         self.default_idf = math.log(1 + n)
@@ -157,7 +157,7 @@ def has_figure(text: str, unit: str | None) -> bool:
 def figure_overlap(sel: Selector, q: Query, span: Span) -> float:
     """How much the clause that carries the asked figure is about the asked thing."""
     clauses_with_figure = [c for c in CLAUSE_RE.findall(span.text) if has_figure(c, q.asked_unit)]
-    return max((sel.overlap(q.tokens, set(bigram_tokens(c))) for c in clauses_with_figure), default=0.0)
+    return max((sel.overlap(q.tokens, bigram_set(c)) for c in clauses_with_figure), default=0.0)
 
 
 def figure_about_question(q: Query, span: Span) -> bool:
@@ -171,7 +171,7 @@ def figure_about_question(q: Query, span: Span) -> bool:
 
 
 def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
-    toks = set(bigram_tokens(span.text))
+    toks = bigram_set(span.text)
     score = sel.overlap(q.tokens, toks) + 0.35 * ctx + 0.25 / hit.rank
     if not q.wants_figure:   # a span that only restates the question answers nothing (a figure is new)
         score += 0.25 * min(len(toks - q.tokens), NOVEL_ENOUGH) / NOVEL_ENOUGH
@@ -209,7 +209,7 @@ def select(sel: Selector, q: Query, hits: list, qvec=None, dense_weight: float =
     answer with a figure compete, unless none does (then abstention will say so)."""
     scored = []
     for hit in hits:
-        ctx = sel.overlap(q.tokens, set(bigram_tokens(hit.chunk.context)))
+        ctx = sel.overlap(q.tokens, bigram_set(hit.chunk.context))
         for span in sentence_windows(hit.chunk.text, hit.chunk.start):
             score = span_score(sel, q, hit, span, ctx)
             cos = sel.cosine(hit.chunk.id, span, qvec)

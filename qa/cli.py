@@ -139,6 +139,11 @@ def cmd_commitments(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args, settings: Settings) -> int:
+    from . import bench
+    return bench.main(settings, args.json)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m qa", description="漯河市2024年国民经济和社会发展计划 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
@@ -150,6 +155,8 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="重建清洗文本和索引")
     build.add_argument("--quiet", action="store_true", help="不显示进度条")
     build.add_argument("--if-stale", action="store_true", help="只在索引缺失或过期时重建")
+    bench = sub.add_parser("bench", help="测速：冷启动、建索引、各检索方式延迟与下限、吞吐、内存峰值")
+    bench.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     ev = sub.add_parser("eval", help="在评测集上打分")
     ev.add_argument("--set", action="append", help="评测集 JSONL 文件（可重复；默认 dev 与 test）")
     ev.add_argument("--mode", choices=(*MODES, "all"), default="all", help="检索方式（默认 all）")
@@ -169,7 +176,7 @@ def main(argv: list | None = None) -> int:
     overrides = {"show_progress": False} if getattr(args, "quiet", False) else {}
     try:
         settings = Settings.from_env(**overrides)
-        return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval,
+        return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "bench": cmd_bench,
                 "commitments": cmd_commitments}[args.command](args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)

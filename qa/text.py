@@ -38,6 +38,12 @@ def bigram_tokens(text: str) -> list:
     return out
 
 
+@lru_cache(maxsize=1 << 16)
+def bigram_set(text: str) -> frozenset:
+    """bigram_tokens as a set, cached: the plan's spans are scored for every question."""
+    return frozenset(bigram_tokens(text))
+
+
 @lru_cache(maxsize=1)
 def _jieba():
     import logging

@@ -1,0 +1,97 @@
+"""The benchmark: `python -m qa bench [--json]`, everything measured in one run on this machine.
+
+- cold_start_s: a fresh process importing qa and loading model + index (what the CLI and app pay)
+- build_s: building the index for the plan (chunks, passage and span vectors) into a temp folder
+- {mode}_p50_ms / _p95_ms: end-to-end `Assistant.ask` per question, for bm25, dense and hybrid
+- floor_p50_ms: the bare `encode_query` of the same model on the same questions: the one cost no
+  design avoids; hybrid_over_floor = hybrid_p50_ms / floor_p50_ms
+- jsonl_qps: questions per second through `python -m qa ask --jsonl` (one process, model loaded once)
+- peak_rss_mb: the largest resident set of this process and its children
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from .config import MODES, ROOT, Settings
+from .evaluate import SPLITS, load_set
+
+N_QUESTIONS = 60
+REPEATS = 3
+
+
+def percentile(values: list, q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def timed_ms(fn, *args) -> float:
+    t0 = time.perf_counter()
+    fn(*args)
+    return (time.perf_counter() - t0) * 1000
+
+
+def cold_start_s() -> float:
+    code = "import time; t=time.perf_counter(); from qa.assistant import Assistant; Assistant(); print(time.perf_counter()-t)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def jsonl_qps(questions: list) -> float:
+    data = ("\n".join(questions) + "\n").encode("utf-8")
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "qa", "ask", "--jsonl"], cwd=ROOT, input=data,
+                         capture_output=True, check=True)
+    seconds = time.perf_counter() - t0
+    if len(out.stdout.decode("utf-8").splitlines()) != len(questions):
+        raise RuntimeError("--jsonl did not answer every question")
+    return len(questions) / seconds
+
+
+def run(settings: Settings) -> dict:
+    from . import document, store
+    from .assistant import Assistant
+
+    questions = [it["question"] for it in load_set(SPLITS["dev"])][:N_QUESTIONS]
+    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+              "n_questions": len(questions), "cold_start_s": round(cold_start_s(), 2)}
+    assistant = Assistant(settings)
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
+        t0 = time.perf_counter()
+        store.build(replace(settings, index_dir=Path(tmp), show_progress=False), document.load(settings),
+                    assistant.embedder)
+        result["build_s"] = round(time.perf_counter() - t0, 2)
+    for q in questions[:5]:                                   # warm up caches and thread pools
+        assistant.ask(q)
+    floor = [timed_ms(assistant.embedder.encode_query, [q]) for _ in range(REPEATS) for q in questions]
+    result["floor_p50_ms"] = round(statistics.median(floor), 2)
+    for mode in MODES:
+        times = [timed_ms(assistant.ask, q, mode) for _ in range(REPEATS) for q in questions]
+        result[f"{mode}_p50_ms"] = round(statistics.median(times), 2)
+        result[f"{mode}_p95_ms"] = round(percentile(times, 0.95), 2)
+    result["hybrid_over_floor"] = round(result["hybrid_p50_ms"] / result["floor_p50_ms"], 3)
+    result["jsonl_qps"] = round(jsonl_qps(questions), 1)
+    rss_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    result["peak_rss_mb"] = round(rss_kb / 1024, 1)
+    return result
+
+
+def table(result: dict) -> str:
+    rows = [(k, v) for k, v in result.items()]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def main(settings: Settings, as_json: bool) -> int:
+    result = run(settings)
+    print(json.dumps(result, ensure_ascii=False) if as_json else table(result))
+    return 0
