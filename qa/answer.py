@@ -58,10 +58,14 @@ class Answer:
     citations: list = field(default_factory=list)
     timings_ms: dict = field(default_factory=dict)
     hits: list = field(default_factory=list, repr=False)   # the ranking behind it (not serialised)
+    notice: str = ""          # e.g. that the question was cut to max_question_chars
 
     def to_json(self) -> dict:
-        return {"question": self.question, "answer": self.answer, "abstained": self.abstained,
-                "citations": self.citations, "timings_ms": self.timings_ms}
+        out = {"question": self.question, "answer": self.answer, "abstained": self.abstained,
+               "citations": self.citations, "timings_ms": self.timings_ms}
+        if self.notice:
+            out["notice"] = self.notice
+        return out
 
 
 class Selector:

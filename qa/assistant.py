@@ -1,6 +1,7 @@
 """The assistant: document, model, index and retriever loaded once; `ask` answers one question."""
 from __future__ import annotations
 
+import re
 import time
 
 from . import document, store
@@ -11,6 +12,9 @@ from .retrieval import Retriever
 from .text import normalize
 
 EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公共充电桩？"
+NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），例如：今年要新建多少个公共充电桩？"
+TRUNCATED = "问题过长，只按前{n}个字作答。"
+WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 
 
 class Assistant:
@@ -25,16 +29,23 @@ class Assistant:
     def ask(self, question: str, mode: str | None = None, depth: int | None = None) -> Answer:
         """Answer one question from the top_k hits; `depth` retrieves more for evaluation.
         Raises ValueError for a question with no content."""
-        if not isinstance(question, str) or not normalize(question):
+        if not isinstance(question, str):
             raise ValueError(EMPTY_QUESTION)
-        question = question[: self.settings.max_question_chars]
+        limit = self.settings.max_question_chars
+        notice = TRUNCATED.format(n=limit) if len(question) > limit else ""
+        question = question[:limit]                      # bounded work, whatever arrives
+        text = normalize(question)
+        if not text:
+            raise ValueError(EMPTY_QUESTION)
+        if not WORD_RE.search(text.replace("_", "")):
+            raise ValueError(NO_WORDS)
         mode = mode or self.settings.mode
         t0 = time.perf_counter()
         qvec = None if mode == "bm25" else self.embedder.encode_query([question])[0]   # once, for both uses
         hits = self.retriever.search(question, mode, max(depth or 0, self.settings.top_k), qvec)
         t1 = time.perf_counter()
         result = answer(self.selector, question, hits[: self.settings.top_k], self.settings, qvec)
-        result.hits = hits
+        result.hits, result.notice = hits, notice
         t2 = time.perf_counter()
         result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2)}
         return result

@@ -18,6 +18,8 @@ ABLATION_HEAD = ("Leave-one-out ablation, hybrid mode (`python -m qa eval --abla
 
 
 def _print_answer(result: dict) -> None:
+    if result.get("notice"):
+        print(f"提示：{result['notice']}")
     label = "（计划未作回答）" if result["abstained"] else ""
     print(f"答：{result['answer']}{label}")
     if result["citations"]:
@@ -34,7 +36,11 @@ def cmd_ask(args, settings: Settings) -> int:
         return 2
     assistant = Assistant(settings)
     if not args.jsonl:
-        result = assistant.ask(args.question, args.mode).to_json()
+        try:
+            result = assistant.ask(args.question, args.mode).to_json()
+        except ValueError as exc:                     # a question with no words in it
+            print(f"错误：{exc}", file=sys.stderr)
+            return 2
         if args.json:
             print(json.dumps(result, ensure_ascii=False))
         else:

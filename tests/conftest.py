@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+import qa.assistant as qa_assistant
 from qa import document
 from qa.config import Settings
 
@@ -125,6 +126,18 @@ def tiny_doc(tiny_settings):
 def tiny_assistant(tiny_settings, fake_embedder):
     from qa.assistant import Assistant
     return Assistant(tiny_settings, embedder=fake_embedder)
+
+
+@pytest.fixture
+def tiny_cli(monkeypatch, tiny_settings, fake_embedder):
+    """cli.cmd_ask imports qa.assistant.Assistant at call time: hand it the tiny assistant."""
+    real, built = qa_assistant.Assistant, []
+
+    def make(settings=None):
+        built.append(real(tiny_settings, embedder=fake_embedder))
+        return built[-1]
+    monkeypatch.setattr(qa_assistant, "Assistant", make)
+    return built
 
 
 @pytest.fixture(scope="session")

@@ -5,20 +5,9 @@ import sys
 
 import pytest
 
-import qa.assistant
 from qa import cli
+from qa.assistant import EMPTY_QUESTION
 
-
-@pytest.fixture
-def tiny_cli(monkeypatch, tiny_settings, fake_embedder):
-    """cli.cmd_ask imports qa.assistant.Assistant at call time: hand it the tiny assistant."""
-    real, built = qa.assistant.Assistant, []
-
-    def make(settings=None):
-        built.append(real(tiny_settings, embedder=fake_embedder))
-        return built[-1]
-    monkeypatch.setattr(qa.assistant, "Assistant", make)
-    return built
 
 
 def feed_stdin(monkeypatch, data: bytes):
@@ -66,7 +55,7 @@ def test_jsonl_blank_line_is_an_error_object(tiny_cli, capsys, monkeypatch):
     feed_stdin(monkeypatch, "\n城镇新增就业目标是多少？\n".encode())
     assert cli.main(["ask", "--jsonl"]) == 0
     blank, good = map(json.loads, capsys.readouterr().out.splitlines())
-    assert blank["question"] == "" and blank["error"] == qa.assistant.EMPTY_QUESTION
+    assert blank["question"] == "" and blank["error"] == EMPTY_QUESTION
     assert good["answer"] == "城镇新增就业3.5万人。"
 
 
