@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import html
 import os
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")   # before gradio is imported
@@ -95,13 +97,15 @@ def commitment_rows(records: list) -> list:
              r.qualifier, r.sentence] for r in records]
 
 
-def build(assistant: Assistant) -> gr.Blocks:
+def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
     doc = assistant.doc
     all_records = commitments.extract(doc)
     csv_dir = Path(tempfile.mkdtemp(prefix="qa-commitments-"))
 
     def ask_api(question: str) -> dict:
         """Answer JSON of the contract for one question (an `error` key when the question is empty)."""
+        if log_questions:
+            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} question: {question!r}", file=sys.stderr, flush=True)
         try:
             return assistant.ask(question).to_json()
         except ValueError as exc:
@@ -195,12 +199,18 @@ def build(assistant: Assistant) -> gr.Blocks:
     return demo
 
 
-def main() -> None:
+def parse_args(argv: list | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=TITLE)
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
-    args = p.parse_args()
-    demo = build(Assistant())
+    p.add_argument("--log-questions", action="store_true",
+                   help="log each question to stderr (off by default: questions are not stored)")
+    return p.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
+    demo = build(Assistant(), log_questions=args.log_questions)
     demo.queue(default_concurrency_limit=8, max_size=64)
     demo.launch(server_name=args.host, server_port=args.port, share=False, theme=THEME, css=CSS,
                 footer_links=["api"], show_error=False)

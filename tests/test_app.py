@@ -35,10 +35,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_log(tmp_path_factory):
+    return tmp_path_factory.mktemp("app") / "app.log"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_log):
     """`python app.py --port N` as a real server process, on loopback."""
     port = free_port()
-    log = tmp_path_factory.mktemp("app") / "app.log"
+    log = app_log
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "QA_STRICT_INDEX": "1"}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     with open(log, "w") as out:
@@ -179,3 +184,48 @@ def test_commitments_tab_filters_downloads_and_opens_the_plan(page, tmp_path):
     page.click("#c-table [data-testid=cell-0-3]")
     page.wait_for_selector("#plan mark", timeout=30_000)
     assert "新建公共充电桩580个" in page.inner_text("#plan mark")
+
+
+def test_binds_loopback_unless_told_otherwise():
+    import app
+    assert app.parse_args([]).host == "127.0.0.1"
+    assert app.parse_args(["--host", "0.0.0.0"]).host == "0.0.0.0"
+    assert app.parse_args([]).log_questions is False
+
+
+def test_no_endpoint_serves_a_path_the_user_names(app_url):
+    from urllib.error import HTTPError
+    for path in ("gradio_api/file=/etc/passwd", "file=/etc/passwd", "gradio_api/file=../../etc/passwd"):
+        try:
+            with urlopen(app_url + path, timeout=10) as r:
+                body = r.read().decode("utf-8", "replace")
+            assert "root:" not in body, path
+        except HTTPError as exc:
+            assert exc.code in (403, 404, 405), path
+
+
+def test_questions_are_not_logged_by_default(client, app_log):
+    marker = "日志测试问题一二三今年新建多少个公共充电桩"
+    client.predict(marker, api_name="/ask")
+    assert marker not in app_log.read_text(encoding="utf-8")
+
+
+def test_load_twenty_clients_ten_questions_each(app_url):
+    """Bounded load over loopback: 20 concurrent clients x 10 questions, zero errors."""
+    from gradio_client import Client
+
+    questions = [q for q, _, _ in GOLDEN] + ["今年城镇新增就业目标是多少？", "2024年PM2.5年均浓度目标是多少？"]
+
+    def client_run(i):
+        c, times = Client(app_url, verbose=False), []
+        for j in range(10):
+            t0 = time.perf_counter()
+            result = c.predict(questions[(i + j) % len(questions)], api_name="/ask")
+            times.append((time.perf_counter() - t0) * 1000)
+            assert "error" not in result and result["citations"]
+        return times
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        times = sorted(t for ts in pool.map(client_run, range(20)) for t in ts)
+    assert len(times) == 200
+    print(f"\nload: 200 requests, p50 {times[100]:.0f} ms, p95 {times[190]:.0f} ms")
