@@ -272,11 +272,14 @@ def answer(sel: Selector, question: str, hits: list, settings, qvec=None, max_ci
     hit, span, score = select(sel, q, hits, qvec, settings.span_dense_weight) if hits else (None, None, 0.0)
     reason = abstain_reason(q, question, hits, span, score, settings)
     if reason is None:
-        others = [h for h in hits if h is not hit][:max_citations - 1]
-        cites = [citation(hit, 1, span)] + [citation(h, i) for i, h in enumerate(others, start=2)]
-        return Answer(question, span.text, False, cites)
+        return Answer(question, span.text, False, cited(hit, span, hits, max_citations))
     if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so
-        others = [h for h in hits if h is not hit][:max_citations - 1]
-        cites = [citation(hit, 1, span)] + [citation(h, i) for i, h in enumerate(others, start=2)]
-        return Answer(question, NO_FIGURE.format(span=span.text.rstrip("。")), True, cites)
+        return Answer(question, NO_FIGURE.format(span=span.text.rstrip("。")), True,
+                      cited(hit, span, hits, max_citations))
     return Answer(question, ABSTAIN, True, [citation(h, i) for i, h in enumerate(hits[:max_citations], start=1)])
+
+
+def cited(hit, span: Span, hits: list, n: int) -> list:
+    """The answer's passage first, its span highlighted, then the other hits in rank order."""
+    others = [h for h in hits if h is not hit][:n - 1]
+    return [citation(hit, 1, span)] + [citation(h, i) for i, h in enumerate(others, start=2)]
