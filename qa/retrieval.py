@@ -82,7 +82,7 @@ def top(scores: np.ndarray, k: int) -> list:
 
 
 class Retriever:
-    """Search the chunks of one index by mode: dense, bm25 or hybrid (RRF of the two)."""
+    """Search the chunks of one index by mode: dense, bm25 or hybrid (score fusion, or RRF)."""
 
     def __init__(self, chunks: list, vectors, embedder, settings):
         if len(chunks) != vectors.ntotal:
