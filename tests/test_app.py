@@ -18,7 +18,8 @@ pytestmark = pytest.mark.model
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
                  "--no-first-run", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = ROOT / "tests" / "screenshots"
+# Written on every run (gitignored); tests/screenshots/ holds the copies the README shows.
+SCREENSHOTS = ROOT / "tests" / "artifacts"
 INJECTION = ('<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
              '[点我](http://evil.example) 今年要新建多少个公共充电桩？')
 GOLDEN = [  # question, text the answer must hold, text the first citation must hold
