@@ -162,6 +162,7 @@ def load(settings: Settings, doc: Document, embedder) -> Index:
     if vectors.ntotal != len(chunks):
         raise IndexProblem(f"index holds {vectors.ntotal} vectors for {len(chunks)} chunks")
     span_vecs = np.load(out / SPANS_FILE, allow_pickle=False)
-    if len(span_vecs) != len(span_table(chunks)):
-        raise IndexProblem(f"{SPANS_FILE} holds {len(span_vecs)} vectors for {len(span_table(chunks))} spans")
+    n_spans = len(span_table(chunks))
+    if len(span_vecs) != n_spans:
+        raise IndexProblem(f"{SPANS_FILE} holds {len(span_vecs)} vectors for {n_spans} spans")
     return Index(chunks, vectors, manifest, span_vecs)
