@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .chunking import CLAUSE_RE, Span, clauses, sentence_windows, span_table  # noqa: F401  (clauses: public)
-from .text import bigram_set, bigram_tokens, expand, normalize, numbers
+from .text import bigram_set, bigram_tokens, normalize, numbers, search_form
 
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
@@ -127,8 +127,7 @@ class Query:
 
     @classmethod
     def parse(cls, question: str, synonyms: bool = True) -> "Query":
-        text = normalize(question)
-        text = expand(text) if synonyms else text
+        text = search_form(question, synonyms)
         units = tuple(u for u in UNITS if u in text and u != "%")
         m = ASKED_UNIT_RE.search(text)
         if RANK_Q.search(text):

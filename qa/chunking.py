@@ -41,6 +41,10 @@ class Chunk:
     def search_text(self) -> str:
         return f"{self.context}\n{self.text}" if self.context else self.text
 
+    def indexed_text(self, with_context: bool) -> str:
+        """What is embedded and BM25-indexed: search_text, or the passage alone."""
+        return self.search_text if with_context else self.text
+
     def to_json(self) -> dict:
         return {**asdict(self), "path": list(self.path)}
 

@@ -85,7 +85,7 @@ def cmd_eval(args, settings: Settings) -> int:
     from .assistant import Assistant
 
     doc = document.load(settings)
-    sets = {name: evaluate.SPLITS[name] for name in ("dev", "test")} if args.report else \
+    sets = {name: evaluate.SPLITS[name] for name in ("dev", "test")} if args.report or args.ablation else \
         {Path(p).stem: Path(p) for p in (args.set or evaluate.SPLITS.values())}
     loaded = {}
     for name, path in sets.items():
@@ -100,8 +100,7 @@ def cmd_eval(args, settings: Settings) -> int:
         from . import ablation
         from .embedding import load_embedder
 
-        splits = {name: evaluate.load_set(path) for name, path in evaluate.SPLITS.items()}
-        table = ablation.markdown(ablation.run(settings, splits, load_embedder(settings)))
+        table = ablation.markdown(ablation.run(settings, loaded, load_embedder(settings)))
         tmp = ABLATION.with_suffix(".tmp")
         tmp.write_text(ABLATION_HEAD + table + "\n", encoding="utf-8")
         tmp.replace(ABLATION)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .chunking import Chunk
 from .config import MODES
-from .text import expand, normalize, tokenize
+from .text import search_form, tokenize
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,7 @@ class Retriever:
         if len(chunks) != vectors.ntotal:
             raise ValueError(f"{len(chunks)} chunks but {vectors.ntotal} vectors")
         self.chunks, self.vectors, self.embedder, self.settings = chunks, vectors, embedder, settings
-        self.bm25 = BM25([c.search_text if settings.search_context else c.text for c in chunks],
-                         settings.bm25_scheme)
+        self.bm25 = BM25([c.indexed_text(settings.search_context) for c in chunks], settings.bm25_scheme)
 
     def search(self, question: str, mode: str | None = None, k: int | None = None, qvec=None) -> list:
         """Top-k hits; `qvec` is the question's query vector when the caller has it already."""
@@ -105,8 +104,7 @@ class Retriever:
         if mode == "dense":
             ranked = list(dense.items())[:k]
         else:
-            q = normalize(question)
-            bm = self.bm25.scores(expand(q) if self.settings.use_synonyms else q)
+            bm = self.bm25.scores(search_form(question, self.settings.use_synonyms))
             if mode == "bm25":
                 ranked = [(i, float(bm[i])) for i in top(bm, k)]
             elif self.settings.fusion == "rrf":

@@ -92,7 +92,7 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
 
     t0 = time.perf_counter()
     chunks = chunk_document(doc, settings.chunk_size, settings.chunk_overlap)
-    texts = [c.search_text if settings.search_context else c.text for c in chunks]
+    texts = [c.indexed_text(settings.search_context) for c in chunks]
     vecs = embedder.encode_document(texts, progress=settings.show_progress)
     index = faiss.IndexFlatIP(vecs.shape[1])
     index.add(vecs)

@@ -77,7 +77,7 @@ def numbers(text: str) -> list:
 
 
 # The plan's own words for what people say instead. Keep it small: each entry was added for a
-# measured miss on the dev split (see eval/ablation.md).
+# measured miss on the dev split (see eval/HISTORY.md).
 SYNONYMS = {
     "gdp": "生产总值",
     "社零": "社会消费品零售总额",
@@ -92,6 +92,12 @@ SYNONYMS = {
     "固投": "固定资产投资",
     "财政收入": "一般公共预算收入",
 }
+
+
+def search_form(question: str, synonyms: bool = True) -> str:
+    """The question as BM25 and answer selection see it: normalised, synonyms appended."""
+    text = normalize(question)
+    return expand(text) if synonyms else text
 
 
 def expand(text: str) -> str:
