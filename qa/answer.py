@@ -17,7 +17,7 @@ from .text import bigram_set, bigram_tokens, normalize, numbers, search_form
 
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
-FIGURE_Q = re.compile(r"多少|几[个家所条项座万亿千百十]|几成|比例|百分|第几|排名|排老几|多大|多长|多高|多快|幅度|增速|涨了?多|"
+FIGURE_Q = re.compile(r"多少|(?<!哪)几[个家所条项座万亿千百十]|几成|比例|百分|第几|排名|排老几|多大|多长|多高|多快|幅度|增速|涨了?多|"
                       r"增长了?多|占比|比重|达到多|面积|规模")
 FIGURE_RE = re.compile(r"\d|第[一二三四五六七八九十]|[一二两三四五六七八九十百千万]+(?:个|大|项|家|条|类|批|番|倍|所|座|成|届)")
 YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
@@ -36,7 +36,7 @@ RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
 RANK_Q = re.compile(r"排老几|排第几|第几名|第几位|排名第几|排在第几|排几")
 WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程度|啥程度|进度|能开工|能建成|能通车|开班")
 TIME_RE = re.compile(r"年底|年内|上半年|下半年|秋季|春季|月底|建成|完成|开工|交付|投用|通车|\d%")
-LIST_Q = re.compile(r"哪些|哪几|有啥")
+LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|有啥|分别是")
 DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子|几月份?|哪个月")
 YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
 STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
