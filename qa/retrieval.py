@@ -8,7 +8,7 @@ import numpy as np
 
 from .chunking import Chunk
 from .config import MODES
-from .text import search_form, tokenize
+from .text import SCHEMES, jieba_tokenizer, search_form, tokenize
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,22 @@ def convex(bm25: np.ndarray, dense: np.ndarray, alpha: float) -> np.ndarray:
 
 
 class BM25:
-    """bm25s over a fixed tokenizer scheme; `scores` returns one score per document."""
+    """bm25s over a fixed tokenizer scheme; `scores` returns one score per document.
+    `dictionary`: a jieba dictionary file for the word schemes (default: jieba's full one)."""
 
-    def __init__(self, texts: list, scheme: str):
+    def __init__(self, texts: list, scheme: str, dictionary: str | None = None):
         import bm25s
 
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown tokenizer scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
         self.scheme = scheme
+        self.words = jieba_tokenizer(dictionary) if "jieba" in scheme else None
         self.model = bm25s.BM25()
-        self.model.index([tokenize(t, scheme) or [""] for t in texts], show_progress=False)
+        self.model.index([tokenize(t, scheme, self.words) or [""] for t in texts], show_progress=False)
         self.n = len(texts)
 
     def scores(self, query: str) -> np.ndarray:
-        tokens = [t for t in tokenize(query, self.scheme) if t in self.model.vocab_dict]
+        tokens = [t for t in tokenize(query, self.scheme, self.words) if t in self.model.vocab_dict]
         if not tokens:
             return np.zeros(self.n, np.float32)
         return self.model.get_scores(tokens)
@@ -84,11 +88,12 @@ def top(scores: np.ndarray, k: int) -> list:
 class Retriever:
     """Search the chunks of one index by mode: dense, bm25 or hybrid (score fusion, or RRF)."""
 
-    def __init__(self, chunks: list, vectors, embedder, settings):
+    def __init__(self, chunks: list, vectors, embedder, settings, words: str | None = None):
+        """`words`: the index's jieba dictionary of the plan's words (qa.text.plan_words)."""
         if len(chunks) != vectors.ntotal:
             raise ValueError(f"{len(chunks)} chunks but {vectors.ntotal} vectors")
         self.chunks, self.vectors, self.embedder, self.settings = chunks, vectors, embedder, settings
-        self.bm25 = BM25([c.indexed_text(settings.search_context) for c in chunks], settings.bm25_scheme)
+        self.bm25 = BM25([c.indexed_text(settings.search_context) for c in chunks], settings.bm25_scheme, words)
 
     def search(self, question: str, mode: str | None = None, k: int | None = None, qvec=None) -> list:
         """Top-k hits; `qvec` is the question's query vector when the caller has it already."""

@@ -4,6 +4,8 @@ index/
   faiss.index     IndexFlatIP over L2-normalised passage vectors (inner product = cosine)
   chunks.jsonl    one Chunk per line, row i = vector i
   spans.npy       passage vectors of every candidate answer span (qa.chunking.span_table order)
+  words.txt       the plan's words as a jieba dictionary, which BM25 cuts questions with
+                  (qa.text.plan_words: loads in milliseconds, jieba's full one in about a second)
   manifest.json   what the index was built from, and the sha256 of the files above
 
 Files are written to temp names in the same folder and renamed, the manifest last. A build
@@ -27,10 +29,12 @@ import numpy as np
 from .chunking import SEPARATORS, Chunk, chunk_document, span_table
 from .config import Settings
 from .document import Document
+from .text import plan_words
 
-FORMAT_VERSION = 2
-FAISS_FILE, CHUNKS_FILE, SPANS_FILE, MANIFEST_FILE = "faiss.index", "chunks.jsonl", "spans.npy", "manifest.json"
-DATA_FILES = (FAISS_FILE, CHUNKS_FILE, SPANS_FILE)
+FORMAT_VERSION = 3
+FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE, MANIFEST_FILE = (
+    "faiss.index", "chunks.jsonl", "spans.npy", "words.txt", "manifest.json")
+DATA_FILES = (FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE)
 # Fields that must match for an index to be current, with the words used to report a change.
 CHECKED = {
     "format_version": "index format", "model": "model", "model_fingerprint": "model weights",
@@ -48,6 +52,7 @@ class Index:
     vectors: object       # the faiss index
     manifest: dict
     span_vectors: np.ndarray   # one row per qa.chunking.span_table(chunks) entry
+    words: str | None = None   # path of the jieba dictionary of the plan's words
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -103,11 +108,12 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     buf = io.BytesIO()
     np.save(buf, span_vecs, allow_pickle=False)
     span_bytes = buf.getvalue()
+    words_bytes = plan_words(texts).encode("utf-8")
     manifest = {
         **expected_manifest(settings, doc, embedder), "dim": int(vecs.shape[1]), "n_chunks": len(chunks),
         "n_spans": len(span_vecs),
         "files": {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes),
-                  SPANS_FILE: sha256_bytes(span_bytes)},
+                  SPANS_FILE: sha256_bytes(span_bytes), WORDS_FILE: sha256_bytes(words_bytes)},
         "libraries": library_versions(), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - t0, 3),
     }
@@ -116,11 +122,12 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     staged = [(_write_atomic(out / FAISS_FILE, faiss_bytes), out / FAISS_FILE),
               (_write_atomic(out / CHUNKS_FILE, chunk_bytes), out / CHUNKS_FILE),
               (_write_atomic(out / SPANS_FILE, span_bytes), out / SPANS_FILE),
+              (_write_atomic(out / WORDS_FILE, words_bytes), out / WORDS_FILE),
               (_write_atomic(out / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode()),
                out / MANIFEST_FILE)]
     for tmp, final in staged:          # manifest last: it vouches for the files before it
         os.replace(tmp, final)
-    return Index(chunks, index, manifest, span_vecs)
+    return Index(chunks, index, manifest, span_vecs, str(out / WORDS_FILE))
 
 
 def problems(settings: Settings, doc: Document, embedder) -> list:
@@ -165,4 +172,4 @@ def load(settings: Settings, doc: Document, embedder) -> Index:
     n_spans = len(span_table(chunks))
     if len(span_vecs) != n_spans:
         raise IndexProblem(f"{SPANS_FILE} holds {len(span_vecs)} vectors for {n_spans} spans")
-    return Index(chunks, vectors, manifest, span_vecs)
+    return Index(chunks, vectors, manifest, span_vecs, str(out / WORDS_FILE))

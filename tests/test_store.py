@@ -25,7 +25,7 @@ def test_build_then_load_round_trips(tiny_settings, tiny_doc, fake_embedder):
 
 
 def test_build_is_byte_reproducible(tiny_settings, tiny_doc, fake_embedder):
-    files = ("faiss.index", "chunks.jsonl")
+    files = ("faiss.index", "chunks.jsonl", "words.txt")
     store.build(tiny_settings, tiny_doc, fake_embedder)
     first = [(tiny_settings.index_dir / f).read_bytes() for f in files]
     store.build(tiny_settings, tiny_doc, fake_embedder)
@@ -81,10 +81,11 @@ def test_edited_chunks_file_is_detected_and_repaired(tiny_settings, tiny_doc, fa
     assert "9999个" not in path.read_text(encoding="utf-8")
 
 
-def test_missing_vectors_file_is_detected(tiny_settings, tiny_doc, fake_embedder):
+@pytest.mark.parametrize("name", ["faiss.index", "words.txt"])
+def test_missing_data_file_is_detected(name, tiny_settings, tiny_doc, fake_embedder):
     store.build(tiny_settings, tiny_doc, fake_embedder)
-    (tiny_settings.index_dir / "faiss.index").unlink()
-    assert store.problems(tiny_settings, tiny_doc, fake_embedder) == ["faiss.index is missing"]
+    (tiny_settings.index_dir / name).unlink()
+    assert store.problems(tiny_settings, tiny_doc, fake_embedder) == [f"{name} is missing"]
 
 
 def answer_strictly(settings, embedder):

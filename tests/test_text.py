@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from qa.config import Settings
-from qa.text import bigram_tokens, normalize, numbers, tokenize
+from qa.text import PAD_WORD, bigram_tokens, jieba_tokenizer, normalize, numbers, plan_words, tokenize, word_tokens
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -37,6 +37,18 @@ def test_tokenize_schemes():
     assert tokenize("充电", "jieba+bigram") == ["充电", "充电"]
     with pytest.raises(ValueError, match="bigram, jieba, jieba\\+bigram"):
         tokenize("问题", "whitespace")
+
+
+def test_plan_words_cut_the_plan_as_the_full_dictionary_does(real_doc, tmp_path):
+    paras = [real_doc.clean[p.start:p.end] for p in real_doc.paragraphs]
+    words = plan_words(paras)
+    lines = words.splitlines()
+    assert lines[-1].startswith(PAD_WORD + " ")          # carries the full dictionary's total
+    assert {"充电", "公共", "新建"} <= {line.split()[0] for line in lines} and len(lines) < 20000
+    (tmp_path / "words.txt").write_text(words, encoding="utf-8")
+    small, full = jieba_tokenizer(str(tmp_path / "words.txt")), jieba_tokenizer()
+    assert [word_tokens(p, small) for p in paras] == [word_tokens(p, full) for p in paras]
+    assert tokenize("新建公共充电桩", "jieba", small) == ["新建", "公共", "充电", "桩"]
 
 
 def test_numbers():
