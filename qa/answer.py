@@ -42,6 +42,10 @@ YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
 STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
 STOCK_RE = re.compile(r"总|累计|达到|余额|保持在")
 EXPLICIT_TARGET = re.compile(r"今年|2024|预期|预计")
+LIST_ITEM_BONUS = 0.05    # per extra 、-separated item, up to 5 items (swept 0.03, 0.05, 0.08 on dev)
+WH_HEAD_RE = re.compile(r"(?:什么|啥|哪个|哪种|哪类|何种)([\u4e00-\u9fff]{2})")
+WH_HEAD_BONUS = 0.15      # swept 0.1, 0.2, 0.3 on dev
+WH_VAGUE = {"时候", "样子", "意思", "程度", "地方", "情况", "内容", "东西", "要求", "事情", "办法", "措施"}
 NOVEL_ENOUGH = 4          # new bigrams that make a span more than a restatement
 NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")
 SPAN_COS_CENTER = 0.8     # e5 cosines of related short texts sit around here
@@ -124,6 +128,7 @@ class Query:
     asked_unit: str | None      # the unit of the asked figure (多少个 -> 个, 排第几 -> 第), if named
     when: bool                  # asks when / how far along
     enumeration: bool           # asks which ones
+    wh_head: str | None = None  # the noun after 什么/哪种… (什么规划 -> 规划), unless vague (什么时候)
 
     @classmethod
     def parse(cls, question: str, synonyms: bool = True) -> "Query":
@@ -140,8 +145,10 @@ class Query:
             unit = "元" if m["unit"] == "钱" else m["unit"]
         else:
             unit = "%" if RATIO_Q.search(text) else None
+        head = WH_HEAD_RE.search(text)
         return cls(text, set(bigram_tokens(text)), bool(FIGURE_Q.search(text)) or unit is not None,
-                   units, year_scope(question), unit, bool(WHEN_Q.search(text)), bool(LIST_Q.search(text)))
+                   units, year_scope(question), unit, bool(WHEN_Q.search(text)), bool(LIST_Q.search(text)),
+                   head[1] if head and head[1] not in WH_VAGUE else None)
 
 
 def has_figure(text: str, unit: str | None) -> bool:
@@ -187,8 +194,10 @@ def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
         score += 0.4 * figure_overlap(sel, q, span)
     if q.when and TIME_RE.search(span.text):
         score += 0.25
-    if q.enumeration and "、" in span.text:
-        score += 0.15
+    if q.enumeration and "、" in span.text:   # a list answer names things; more of them, more a list
+        score += 0.15 + LIST_ITEM_BONUS * (min(span.text.count("、"), 4) - 1)
+    if q.wh_head and q.wh_head in span.text:  # 要编一个什么规划 -> a span that names a 规划
+        score += WH_HEAD_BONUS
     section = hit.chunk.path[0] if hit.chunk.path else ""
     if q.scope == "result":
         score += 0.3 if section == "一" else -0.2

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from qa.answer import ABSTAIN, answer, clauses, year_scope
+from qa.answer import ABSTAIN, Query, answer, clauses, year_scope
 from qa.assistant import EMPTY_QUESTION
 from qa.text import numbers
 
@@ -84,6 +84,18 @@ def test_empty_question_is_rejected(tiny_assistant, question):
 def test_long_question_is_truncated(tiny_assistant):
     result = tiny_assistant.ask("公共充电桩" * 200)
     assert len(result.question) == tiny_assistant.settings.max_question_chars
+
+
+@pytest.mark.parametrize("question, figure, enumeration, wh_head", [
+    ("今年要新建多少个公共充电桩？", True, False, None),
+    ("国家级绿色食品原料基地在哪几个县区？", False, True, None),      # names asked, not a count
+    ("今年要加快建设的“三城”分别是哪三座城？", False, True, None),
+    ("为了对接郑州，市里要编一个什么规划？", False, False, "规划"),
+    ("新漯上路什么时候开工？", False, False, None),                  # 什么时候 asks when, not a thing
+])
+def test_query_cues(question, figure, enumeration, wh_head):
+    q = Query.parse(question)
+    assert (q.wants_figure, q.enumeration, q.wh_head) == (figure, enumeration, wh_head)
 
 
 def test_clauses_keep_offsets():
