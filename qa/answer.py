@@ -242,7 +242,8 @@ def citation(hit, rank: int, highlight: Span | None = None) -> dict:
     return out
 
 
-def abstain_reason(q: Query, question: str, hits: list, span: Span | None, score: float, settings) -> str | None:
+def abstain_reason(q: Query, question: str, hits: list, span: Span | None, score: float, settings,
+                   cos: float | None = None) -> str | None:
     """Why the plan does not answer, or None. Order: cheapest and surest first."""
     if not hits or span is None:
         return "no passage"
@@ -253,6 +254,8 @@ def abstain_reason(q: Query, question: str, hits: list, span: Span | None, score
         return "weak similarity"
     if score < settings.min_span_score:
         return "no span matches the question well"
+    if q.wants_figure and cos is not None and cos < settings.min_figure_cosine:
+        return "the figure's clause is not about the question"
     places = [p for p in OTHER_PLACES if p in question]
     if places and "漯河" not in question and not any(p in span.text for p in places):
         return "another city"
@@ -278,7 +281,8 @@ def span_section(hits: list, span: Span) -> str:
 def answer(sel: Selector, question: str, hits: list, settings, qvec=None, max_citations: int = 3) -> Answer:
     q = Query.parse(question, settings.use_synonyms)
     hit, span, score = select(sel, q, hits, qvec, settings.span_dense_weight) if hits else (None, None, 0.0)
-    reason = abstain_reason(q, question, hits, span, score, settings)
+    cos = sel.cosine(hit.chunk.id, span, qvec) if hit is not None else None
+    reason = abstain_reason(q, question, hits, span, score, settings, cos)
     if reason is None:
         return Answer(question, span.text, False, cited(hit, span, hits, max_citations))
     if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so

@@ -43,6 +43,20 @@ def test_abstains_exactly_below_min_dense_score(tiny_assistant):
     assert (above.abstained, above.answer) == (False, "新建公共充电桩1000个")
 
 
+def test_figure_question_abstains_when_the_figure_clause_is_not_close_in_meaning(tiny_assistant):
+    question = "今年新建多少个公共充电桩？"
+    hits = tiny_assistant.retriever.search(question)
+    qvec = tiny_assistant.embedder.encode_query([question])[0]
+    settings = tiny_assistant.settings
+    kept = answer(tiny_assistant.selector, question, hits, settings, qvec)
+    start, end = kept.citations[0]["highlight"]
+    row = tiny_assistant.selector.span_rows[(kept.citations[0]["chunk_id"], start, end)]
+    cos = float(tiny_assistant.selector.span_vectors[row] @ qvec)
+    below = answer(tiny_assistant.selector, question, hits, replace(settings, min_figure_cosine=cos + 1e-6), qvec)
+    assert (kept.abstained, kept.answer) == (False, "新建公共充电桩1000个")
+    assert (below.abstained, below.answer) == (True, ABSTAIN)
+
+
 def test_unrelated_question_abstains(tiny_assistant):
     result = tiny_assistant.ask("火星探测器什么时候发射？")
     assert (result.abstained, result.answer) == (True, ABSTAIN)
