@@ -32,6 +32,8 @@ OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "
                 "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
 ASKED_UNIT_RE = re.compile(r"(?<!哪)(?:多少|几)(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
                            r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|块|天|个|倍|万)")
+MONEY = r"(?:补贴|奖励|奖金|经费|资金|工资|费用|预算)"
+MONEY_Q = re.compile(r"多少[\u4e00-\u9fff]{0,2}" + MONEY + "|" + MONEY + r"(?:有|是|能有|能拿)?多少(?![个家项所条人])")   # 能拿多少补贴 asks 元
 RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
 RANK_Q = re.compile(r"排老几|排第几|第几名|第几位|排名第几|排在第几|排几")
 WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程度|啥程度|进度|能开工|能建成|能通车|开班")
@@ -143,6 +145,8 @@ class Query:
             unit = "年"
         elif m:
             unit = "元" if m["unit"] == "钱" else m["unit"]
+        elif MONEY_Q.search(text):
+            unit = "元"
         else:
             unit = "%" if RATIO_Q.search(text) else None
         head = WH_HEAD_RE.search(text)

@@ -112,6 +112,17 @@ def test_query_cues(question, figure, enumeration, wh_head):
     assert (q.wants_figure, q.enumeration, q.wh_head) == (figure, enumeration, wh_head)
 
 
+@pytest.mark.parametrize("question, unit", [
+    ("今年种粮农民每亩能拿多少补贴？", "元"),           # money asked: a count does not answer it
+    ("引进的博士人才能拿多少安家补贴？", "元"),
+    ("2024年预算目标是多少？", None),
+    ("中央预算内的钱，今年准备报多少个项目？", "个"),
+    ("今年城镇化率提高多少？", None),
+])
+def test_asked_unit(question, unit):
+    assert Query.parse(question).asked_unit == unit
+
+
 def test_clauses_keep_offsets():
     text = "实施城市更新项目50个,改造老旧小区95个,新建口袋公园10个。"
     spans = clauses(text, offset=100)
