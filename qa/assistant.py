@@ -9,7 +9,7 @@ from .answer import Answer, Selector, answer
 from .config import Settings
 from .embedding import load_embedder
 from .retrieval import Retriever
-from .text import normalize
+from .text import normalize, search_form
 
 EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公共充电桩？"
 NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），例如：今年要新建多少个公共充电桩？"
@@ -42,7 +42,10 @@ class Assistant:
             raise ValueError(NO_WORDS)
         mode = mode or self.settings.mode
         t0 = time.perf_counter()
-        qvec = None if mode == "bm25" else self.embedder.encode_query([question])[0]   # once, for both uses
+        # The model reads the question as BM25 does (normalised, the plan's words for 社零/GDP… appended),
+        # once, for retrieval and answer selection alike.
+        qform = search_form(question, self.settings.use_synonyms)
+        qvec = None if mode == "bm25" else self.embedder.encode_query([qform])[0]
         hits = self.retriever.search(question, mode, max(depth or 0, self.settings.top_k), qvec)
         t1 = time.perf_counter()
         result = answer(self.selector, question, hits[: self.settings.top_k], self.settings, qvec)

@@ -42,7 +42,7 @@ class Settings:
     min_span_score: float = 0.6
     span_dense_weight: float = 1.0   # weight of the question-span cosine in answer selection
     # ... or, for a figure question, when the answer span's cosine to the question is below this.
-    min_figure_cosine: float = 0.87   # swept 0.865-0.88 on dev
+    min_figure_cosine: float = 0.875  # swept 0.865-0.88 on dev
     max_question_chars: int = 500
     strict_index: bool = False  # True: a stale index is an error instead of a rebuild
     show_progress: bool = True

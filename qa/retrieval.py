@@ -96,20 +96,21 @@ class Retriever:
         self.bm25 = BM25([c.indexed_text(settings.search_context) for c in chunks], settings.bm25_scheme, words)
 
     def search(self, question: str, mode: str | None = None, k: int | None = None, qvec=None) -> list:
-        """Top-k hits; `qvec` is the question's query vector when the caller has it already."""
+        """Top-k hits; `qvec` is the query vector of search_form(question) when the caller has it."""
         mode, k = mode or self.settings.mode, k or self.settings.top_k
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         n = self.settings.candidates
         dense: dict = {}
+        form = search_form(question, self.settings.use_synonyms)    # what BM25 and the model read
         if mode in ("dense", "hybrid"):
             # The plan has ~100 chunks: score them all, so every hit carries its cosine.
-            qvec = self.embedder.encode_query([question])[0] if qvec is None else qvec
+            qvec = self.embedder.encode_query([form])[0] if qvec is None else qvec
             dense = dict(dense_search(self.vectors, qvec, self.vectors.ntotal))
         if mode == "dense":
             ranked = list(dense.items())[:k]
         else:
-            bm = self.bm25.scores(search_form(question, self.settings.use_synonyms))
+            bm = self.bm25.scores(form)
             if mode == "bm25":
                 ranked = [(i, float(bm[i])) for i in top(bm, k)]
             elif self.settings.fusion == "rrf":
