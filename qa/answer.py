@@ -23,6 +23,8 @@ FIGURE_RE = re.compile(r"\d|第[一二三四五六七八九十]|[一二两三四
 YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 OTHER_PERIOD = re.compile(r"明年|后年|前年|十五五|十三五|远景")
 COVERED_YEARS = {"2023", "2024"}
+ASKED_CLAUSE_RE = re.compile(r"[^,，。;；!！?？]*[?？]")
+WH_RE = re.compile(r"什么|啥|哪|几|怎么|咋|如何|多少")
 YEAR_RESULT = re.compile(r"去年|2023|实际|完成了|执行情况|上一年|已经")
 YEAR_TARGET = re.compile(r"今年|2024|目标|计划|预期|将要|要")
 UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "万吨", "场次", "个百分点", "人次",
@@ -34,6 +36,7 @@ ASKED_UNIT_RE = re.compile(r"(?<!哪)(?:多少|几)(?P<unit>亿美元|亿元|万
                            r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|块|天|个|倍|万)")
 MONEY = r"(?:补贴|奖励|奖金|经费|资金|工资|费用|预算)"
 MONEY_Q = re.compile(r"多少[\u4e00-\u9fff]{0,2}" + MONEY + "|" + MONEY + r"(?:有|是|能有|能拿)?多少(?![个家项所条人])")   # 能拿多少补贴 asks 元
+POINTS_Q = re.compile(r"(?:几|多少)个?(?:百分)?点")
 RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
 RANK_Q = re.compile(r"排老几|排第几|第几名|第几位|排名第几|排在第几|排几")
 WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程度|啥程度|进度|能开工|能建成|能通车|开班")
@@ -110,7 +113,12 @@ def year_scope(question: str) -> str | None:
     years = set(YEAR_RE.findall(q))
     if OTHER_PERIOD.search(q) or (years and not years & COVERED_YEARS):
         return "other"
-    # A question may name both years ("去年涨了5.4%，今年预期多少？"): the later cue is the asked one.
+    # A question may name both years ("去年涨了5.4%，今年预期多少？" or "今年定的多少？去年是7%。"):
+    # a clause that ends in ？ and names a year decides; otherwise the later cue is the asked one.
+    asked = [c for c in ASKED_CLAUSE_RE.findall(q) if YEAR_RESULT.search(c) or EXPLICIT_TARGET.search(c)]
+    asked = [c for c in asked if FIGURE_Q.search(c) or RANK_Q.search(c) or WH_RE.search(c)] or asked
+    if asked:
+        q = asked[-1]
     last_result = max((m.start() for m in YEAR_RESULT.finditer(q)), default=-1)
     last_target = max((m.start() for m in EXPLICIT_TARGET.finditer(q)), default=-1)
     if last_result > last_target:
@@ -139,6 +147,8 @@ class Query:
         m = ASKED_UNIT_RE.search(text)
         if RANK_Q.search(text):
             unit = "第"
+        elif POINTS_Q.search(text):
+            unit = "点"
         elif DATE_Q.search(text):
             unit = "日"
         elif YEARS_Q.search(text):
@@ -161,6 +171,8 @@ def has_figure(text: str, unit: str | None) -> bool:
         return bool(FIGURE_RE.search(text))
     if unit == "第":
         return bool(re.search(r"第[\d一二三四五六七八九十]", text))
+    if unit == "点":                 # 几个点: a percentage, or percentage points
+        return bool(re.search(r"\d(?:\.\d+)?(?:%|个百分点)", text))
     if unit == "日":
         return bool(re.search(r"\d+月(?:\d+日)?", text))
     if unit == "年":

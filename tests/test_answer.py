@@ -84,6 +84,10 @@ def test_question_about_a_year_the_plan_does_not_cover_abstains(tiny_assistant, 
 @pytest.mark.parametrize("question, scope", [
     ("去年生产总值增长了多少？", "result"), ("2023年实际完成了多少？", "result"),
     ("今年的目标是多少？", "target"), ("2024年计划新建多少？", "target"), ("充电桩有多少个？", None),
+    ("去年GDP涨了5.4%，那今年预期要涨多少？", "target"),            # the later cue
+    ("2024年规上工业增加值打算涨多少？去年实际是7%。", "target"),    # the clause that asks
+    ("今年投资增速定的多少？跟去年实际的7.2%比高了不少吧？", "target"),
+    ("去年税收占了多大份额？在河南排第几？", "result"),
 ])
 def test_year_scope(question, scope):
     assert year_scope(question) == scope
@@ -118,6 +122,7 @@ def test_query_cues(question, figure, enumeration, wh_head):
     ("2024年预算目标是多少？", None),
     ("中央预算内的钱，今年准备报多少个项目？", "个"),
     ("今年城镇化率提高多少？", None),
+    ("去年全市固投比前年多了几个点？", "点"),                        # a percentage or percentage points
 ])
 def test_asked_unit(question, unit):
     assert Query.parse(question).asked_unit == unit
