@@ -116,7 +116,7 @@ def year_scope(question: str) -> str | None:
     # A question may name both years ("去年涨了5.4%，今年预期多少？" or "今年定的多少？去年是7%。"):
     # a clause that ends in ？ and names a year decides; otherwise the later cue is the asked one.
     asked = [c for c in ASKED_CLAUSE_RE.findall(q) if YEAR_RESULT.search(c) or EXPLICIT_TARGET.search(c)]
-    asked = [c for c in asked if FIGURE_Q.search(c) or RANK_Q.search(c) or WH_RE.search(c)] or asked
+    asked = [c for c in asked if FIGURE_Q.search(c) or WH_RE.search(c)] or asked   # WH_RE's 几 covers 排第几
     if asked:
         q = asked[-1]
     last_result = max((m.start() for m in YEAR_RESULT.finditer(q)), default=-1)

@@ -8,7 +8,7 @@ import numpy as np
 
 from .chunking import Chunk
 from .config import MODES
-from .text import SCHEMES, jieba_tokenizer, search_form, tokenize
+from .text import check_scheme, jieba_tokenizer, search_form, tokenize
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,7 @@ class BM25:
     def __init__(self, texts: list, scheme: str, dictionary: str | None = None):
         import bm25s
 
-        if scheme not in SCHEMES:
-            raise ValueError(f"unknown tokenizer scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
-        self.scheme = scheme
+        self.scheme = check_scheme(scheme)
         self.words = jieba_tokenizer(dictionary) if "jieba" in scheme else None
         self.model = bm25s.BM25()
         self.model.index([tokenize(t, scheme, self.words) or [""] for t in texts], show_progress=False)

@@ -70,8 +70,9 @@ def word_tokens(text: str, tokenizer=None) -> list:
 
 def plan_words(texts: list) -> str:
     """A jieba dictionary ("word freq" lines) of just the full dictionary's words that occur in
-    `texts` (up to MAX_WORD characters), at its frequencies. A last line of one private-use character carries the rest of the full dictionary's
-    total, so every word keeps its probability and `texts` are cut exactly as before. Loading it
+    `texts` (up to MAX_WORD characters), at its frequencies. A last line of one private-use
+    character carries the rest of the full dictionary's total, so every word keeps its
+    probability and `texts` are cut exactly as before. Loading it
     takes milliseconds instead of a second; a question's words that the plan never uses could not
     match a passage in BM25 anyway."""
     jb = jieba_tokenizer()
@@ -85,15 +86,19 @@ def plan_words(texts: list) -> str:
     return "".join(lines) + f"{PAD_WORD} {max(jb.total - sum(freq.values()), 1)}\n"
 
 
+def check_scheme(scheme: str) -> str:
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown tokenizer scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    return scheme
+
+
 def tokenize(text: str, scheme: str = "bigram", tokenizer=None) -> list:
     """BM25 tokens by scheme; `tokenizer` is the jieba to cut words with (default: full dictionary)."""
-    if scheme == "bigram":
+    if check_scheme(scheme) == "bigram":
         return bigram_tokens(text)
     if scheme == "jieba":
         return word_tokens(text, tokenizer)
-    if scheme == "jieba+bigram":
-        return word_tokens(text, tokenizer) + bigram_tokens(text)
-    raise ValueError(f"unknown tokenizer scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    return word_tokens(text, tokenizer) + bigram_tokens(text)
 
 
 NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
@@ -128,7 +133,7 @@ SYNONYMS = {
 
 
 def search_form(question: str, synonyms: bool = True) -> str:
-    """The question as BM25 and answer selection see it: normalised, synonyms appended."""
+    """The question as BM25, the model and answer selection see it: normalised, synonyms appended."""
     text = normalize(question)
     return expand(text) if synonyms else text
 

@@ -4,6 +4,7 @@ from dataclasses import replace
 import pytest
 
 from qa.answer import ABSTAIN, Query, answer, clauses, year_scope
+from qa.chunking import Span
 from qa.assistant import EMPTY_QUESTION
 from qa.text import numbers
 
@@ -50,8 +51,7 @@ def test_figure_question_abstains_when_the_figure_clause_is_not_close_in_meaning
     settings = tiny_assistant.settings
     kept = answer(tiny_assistant.selector, question, hits, settings, qvec)
     start, end = kept.citations[0]["highlight"]
-    row = tiny_assistant.selector.span_rows[(kept.citations[0]["chunk_id"], start, end)]
-    cos = float(tiny_assistant.selector.span_vectors[row] @ qvec)
+    cos = tiny_assistant.selector.cosine(kept.citations[0]["chunk_id"], Span(start, end, kept.answer), qvec)
     below = answer(tiny_assistant.selector, question, hits, replace(settings, min_figure_cosine=cos + 1e-6), qvec)
     assert (kept.abstained, kept.answer) == (False, "新建公共充电桩1000个")
     assert (below.abstained, below.answer) == (True, ABSTAIN)
