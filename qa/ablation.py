@@ -25,7 +25,8 @@ VARIANTS = [
     ("passage only (no headings/lead in search text)", {"search_context": False}),
     ("no e5 prefixes", {"query_prefix": "", "passage_prefix": ""}),
     ("no span-cosine abstention for figure questions", {"min_figure_cosine": 0.0}),
-    ("no span vectors in answer selection", {"span_dense_weight": 0.0}),
+    ("span ranking: span cosine weight 1, as abstention weighs it", {"span_dense_weight": 1.0}),
+    ("no span vectors in answer selection", {"span_dense_weight": 0.0, "abstain_cos_weight": 0.0}),
 ]
 COLUMNS = ("recall@1", "recall@5", "answer_accuracy", "abstention_f1", "false_abstention_rate")
 

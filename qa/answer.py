@@ -232,21 +232,25 @@ def answers_figure(q: Query, span: Span) -> bool:
     return new_figure and has_figure(last, q.asked_unit) and figure_about_question(q, Span(0, len(last), last))
 
 
-def select(sel: Selector, q: Query, hits: list, qvec=None, dense_weight: float = 0.0) -> tuple:
-    """The best span across the hits: (hit, span, score). For a figure question only spans that
-    answer with a figure compete, unless none does (then abstention will say so)."""
+def select(sel: Selector, q: Query, hits: list, qvec=None, rank_weight: float = 0.0,
+           judge_weight: float = 0.0) -> tuple:
+    """The best span across the hits: (hit, span, score). Spans are ranked by span_score plus
+    rank_weight x the span's cosine to the question; the score returned, which abstention judges,
+    weighs that cosine by judge_weight instead. Ranking leans on meaning (colloquial questions share
+    few words with the plan), while a high cosine alone must not carry an off-topic question past
+    the abstention floor. For a figure question only spans that answer with a figure compete,
+    unless none does (then abstention will say so)."""
     scored = []
     for hit in hits:
         ctx = sel.overlap(q.tokens, bigram_set(hit.chunk.context))
         for span in sentence_windows(hit.chunk.text, hit.chunk.start):
             score = span_score(sel, q, hit, span, ctx)
             cos = sel.cosine(hit.chunk.id, span, qvec)
-            if cos is not None:
-                score += dense_weight * (cos - SPAN_COS_CENTER)
-            scored.append((hit, span, score))
-    if q.wants_figure and any(answers_figure(q, sp) for _, sp, _ in scored):
+            shift = 0.0 if cos is None else cos - SPAN_COS_CENTER
+            scored.append((hit, span, score + judge_weight * shift, score + rank_weight * shift))
+    if q.wants_figure and any(answers_figure(q, t[1]) for t in scored):
         scored = [t for t in scored if answers_figure(q, t[1])]
-    return max(scored, key=lambda t: t[2], default=(None, None, -math.inf))
+    return max(scored, key=lambda t: t[3], default=(None, None, -math.inf, None))[:3]
 
 
 def citation(hit, rank: int, highlight: Span | None = None) -> dict:
@@ -296,7 +300,8 @@ def span_section(hits: list, span: Span) -> str:
 
 def answer(sel: Selector, question: str, hits: list, settings, qvec=None, max_citations: int = 3) -> Answer:
     q = Query.parse(question, settings.use_synonyms)
-    hit, span, score = select(sel, q, hits, qvec, settings.span_dense_weight) if hits else (None, None, 0.0)
+    hit, span, score = (select(sel, q, hits, qvec, settings.span_dense_weight, settings.abstain_cos_weight)
+                        if hits else (None, None, 0.0))
     cos = sel.cosine(hit.chunk.id, span, qvec) if hit is not None else None
     reason = abstain_reason(q, question, hits, span, score, settings, cos)
     if reason is None:

@@ -38,11 +38,13 @@ class Settings:
     search_context: bool = True  # embed and BM25-index headings + lead with each passage
     # Answering: abstain when the best dense cosine is below this (calibrated in eval).
     min_dense_score: float = 0.80
-    # ... or when the best answer span scores below this (qa.answer.span_score; calibrated on dev).
+    # ... or when the best answer span scores below this: qa.answer.span_score plus abstain_cos_weight
+    # x (the span's cosine to the question - 0.8); both calibrated together on dev.
     min_span_score: float = 0.6
-    span_dense_weight: float = 1.0   # weight of the question-span cosine in answer selection
+    abstain_cos_weight: float = 1.0
+    span_dense_weight: float = 4.0   # weight of that cosine when ranking spans (swept 1-10 on dev)
     # ... or, for a figure question, when the answer span's cosine to the question is below this.
-    min_figure_cosine: float = 0.875  # swept 0.865-0.88 on dev
+    min_figure_cosine: float = 0.885  # swept 0.875-0.89 on dev (with span_dense_weight 4)
     max_question_chars: int = 500
     strict_index: bool = False  # True: a stale index is an error instead of a rebuild
     show_progress: bool = True

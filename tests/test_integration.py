@@ -100,6 +100,8 @@ def test_question_about_2025_abstains(real_assistant):
     assert (result.abstained, result.answer) == (True, ABSTAIN)
 
 
-@pytest.mark.parametrize("question", ["火星探测器什么时候发射？", "巴黎奥运会的开幕式在哪天？"])
+# The last two were answered when the span cosine weighed as much in the abstention score as in ranking.
+@pytest.mark.parametrize("question", ["火星探测器什么时候发射？", "巴黎奥运会的开幕式在哪天？",
+                                      "今天天气怎么样？", "如何做红烧肉？"])
 def test_off_topic_question_abstains(real_assistant, question):
     assert real_assistant.ask(question).abstained
