@@ -97,6 +97,15 @@ class Selector:
         row = self.span_rows.get((chunk_id, span.start, span.end))
         return None if row is None else float(self.span_vectors[row] @ qvec)
 
+    def knows_any(self, q: "Query") -> bool:
+        """Does the plan use any content word of the question: a CJK bigram that is not two
+        question/function characters, a latin token (gdp, the g of 5g), or a name such as 7-11?
+        Bare numbers do not count."""
+        words = [t for t in q.tokens if t[0].isascii() and t[0].isalpha()
+                 or len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff" and not (t[0] in STOP_CHARS and t[1] in STOP_CHARS)]
+        return (any(t in self.idf for t in words)
+                or any(all(t in self.idf for t in bigram_tokens(n)) for n in NAME_RE.findall(q.text)))
+
     def weight(self, tokens: set) -> float:
         return sum(self.idf.get(t, self.default_idf) for t in tokens)
 
@@ -262,13 +271,15 @@ def citation(hit, rank: int, highlight: Span | None = None) -> dict:
     return out
 
 
-def abstain_reason(q: Query, question: str, hits: list, span: Span | None, score: float, settings,
-                   cos: float | None = None) -> str | None:
+def abstain_reason(sel: Selector, q: Query, question: str, hits: list, span: Span | None, score: float,
+                   settings, cos: float | None = None) -> str | None:
     """Why the plan does not answer, or None. Order: cheapest and surest first."""
     if not hits or span is None:
         return "no passage"
     if q.scope == "other":
         return "year not covered"
+    if not sel.knows_any(q):
+        return "the plan uses none of the question's words"
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
     if best_dense is not None and best_dense < settings.min_dense_score:
         return "weak similarity"
@@ -303,7 +314,7 @@ def answer(sel: Selector, question: str, hits: list, settings, qvec=None, max_ci
     hit, span, score = (select(sel, q, hits, qvec, settings.span_dense_weight, settings.abstain_cos_weight)
                         if hits else (None, None, 0.0))
     cos = sel.cosine(hit.chunk.id, span, qvec) if hit is not None else None
-    reason = abstain_reason(q, question, hits, span, score, settings, cos)
+    reason = abstain_reason(sel, q, question, hits, span, score, settings, cos)
     if reason is None:
         return Answer(question, span.text, False, cited(hit, span, hits, max_citations))
     if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so

@@ -143,3 +143,18 @@ def test_answer_json_contract(tiny_assistant):
                                         "score", "highlight"}
     assert obj["citations"][0]["section"] == "三 › (一) › 突出重点扩大市场消费"
     assert obj["citations"][0]["doc"] == "luohe-2024-plan"
+
+
+def test_a_question_sharing_no_word_with_the_plan_abstains(tiny_assistant):
+    from qa.answer import Query, abstain_reason
+
+    sel, settings = tiny_assistant.selector, tiny_assistant.settings
+    assert sel.knows_any(Query.parse("今年新建多少个公共充电桩？"))
+    assert sel.knows_any(Query.parse("GDP今年涨多少？"))           # via the synonym 生产总值
+    for question in ("火星探测器什么时候发射？", "如何做红烧肉？", "2024年世界杯冠军是谁？"):
+        q = Query.parse(question)
+        assert not sel.knows_any(q), question                      # 什么/如何/2024 are not content
+        hits = tiny_assistant.retriever.search(question)
+        assert abstain_reason(sel, q, question, hits, Span(0, 1, "x"), 9.0, settings) == \
+            "the plan uses none of the question's words"
+        assert tiny_assistant.ask(question).abstained
