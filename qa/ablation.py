@@ -15,8 +15,9 @@ from .evaluate import evaluate
 VARIANTS = [
     ("defaults (as shipped)", {}),
     ("fusion: RRF k=60, equal weights", {"fusion": "rrf", "dense_weight": 1.0, "rrf_k": 60}),
-    ("fusion: convex, dense weight 0.3", {"dense_weight": 0.3}),
-    ("fusion: convex, dense weight 0.7", {"dense_weight": 0.7}),
+    ("fusion: convex, dense weight 0.5", {"dense_weight": 0.5}),
+    ("fusion: convex, dense weight 0.9", {"dense_weight": 0.9}),
+    ("chunks ranked by their own cosine only (not their best span's)", {"span_max_weight": 0.0}),
     ("BM25 tokens: character bigrams only", {"bm25_scheme": "bigram"}),
     ("BM25 tokens: jieba words only", {"bm25_scheme": "jieba"}),
     ("chunks of 200 characters", {"chunk_size": 200}),

@@ -24,7 +24,7 @@ class Assistant:
         self.embedder = embedder or load_embedder(self.settings)
         self.index = store.load(self.settings, self.doc, self.embedder)
         self.retriever = Retriever(self.index.chunks, self.index.vectors, self.embedder, self.settings,
-                                   self.index.words)
+                                   self.index.words, self.index.span_vectors)
         self.selector = Selector(self.index.chunks, self.index.span_vectors)
 
     def ask(self, question: str, mode: str | None = None, depth: int | None = None) -> Answer:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import Chunk
+from .chunking import Chunk, span_table
 from .config import MODES
 from .text import check_scheme, jieba_tokenizer, search_form, tokenize
 
@@ -86,12 +86,34 @@ def top(scores: np.ndarray, k: int) -> list:
 class Retriever:
     """Search the chunks of one index by mode: dense, bm25 or hybrid (score fusion, or RRF)."""
 
-    def __init__(self, chunks: list, vectors, embedder, settings, words: str | None = None):
-        """`words`: the index's jieba dictionary of the plan's words (qa.text.plan_words)."""
+    def __init__(self, chunks: list, vectors, embedder, settings, words: str | None = None,
+                 span_vectors: np.ndarray | None = None):
+        """`words`: the index's jieba dictionary of the plan's words (qa.text.plan_words);
+        `span_vectors`: one row per qa.chunking.span_table(chunks) entry, or None."""
         if len(chunks) != vectors.ntotal:
             raise ValueError(f"{len(chunks)} chunks but {vectors.ntotal} vectors")
         self.chunks, self.vectors, self.embedder, self.settings = chunks, vectors, embedder, settings
         self.bm25 = BM25([c.indexed_text(settings.search_context) for c in chunks], settings.bm25_scheme, words)
+        self.span_vectors, self.span_chunk = None, None
+        if span_vectors is not None and settings.span_max_weight:
+            row = {c.id: i for i, c in enumerate(chunks)}
+            self.span_chunk = np.array([row[cid] for cid, _ in span_table(chunks)], dtype=np.int64)
+            if len(self.span_chunk) != len(span_vectors):
+                raise ValueError(f"{len(span_vectors)} span vectors for {len(self.span_chunk)} spans")
+            self.span_vectors = span_vectors
+
+    def meaning(self, qvec: np.ndarray) -> np.ndarray:
+        """Per chunk: its cosine to the question, mixed with its best span's cosine (span_max_weight).
+        A passage of several topics is found by the one clause that matches, not by its average."""
+        cos = np.zeros(len(self.chunks))
+        for i, s in dense_search(self.vectors, qvec, self.vectors.ntotal):
+            cos[i] = s
+        if self.span_vectors is None:
+            return cos
+        best = np.full(len(self.chunks), -1.0)
+        np.maximum.at(best, self.span_chunk, self.span_vectors @ qvec)
+        w = self.settings.span_max_weight
+        return (1 - w) * cos + w * best
 
     def search(self, question: str, mode: str | None = None, k: int | None = None, qvec=None) -> list:
         """Top-k hits; `qvec` is the query vector of search_form(question) when the caller has it."""
@@ -105,17 +127,18 @@ class Retriever:
             # The plan has ~100 chunks: score them all, so every hit carries its cosine.
             qvec = self.embedder.encode_query([form])[0] if qvec is None else qvec
             dense = dict(dense_search(self.vectors, qvec, self.vectors.ntotal))
+            meaning = self.meaning(qvec)
+            by_meaning = [int(i) for i in np.argsort(-meaning, kind="stable")]
         if mode == "dense":
-            ranked = list(dense.items())[:k]
+            ranked = [(i, float(meaning[i])) for i in by_meaning[:k]]
         else:
             bm = self.bm25.scores(form)
             if mode == "bm25":
                 ranked = [(i, float(bm[i])) for i in top(bm, k)]
             elif self.settings.fusion == "rrf":
-                lists = [list(dense)[:n], top(bm, n)]
+                lists = [by_meaning[:n], top(bm, n)]
                 ranked = rrf(lists, self.settings.rrf_k, [self.settings.dense_weight, 1.0])[:k]
             else:
-                cos = np.array([dense[i] for i in range(len(self.chunks))])
-                fused = convex(np.asarray(bm, dtype=np.float64), cos, self.settings.dense_weight)
+                fused = convex(np.asarray(bm, dtype=np.float64), meaning, self.settings.dense_weight)
                 ranked = [(int(i), float(fused[i])) for i in np.argsort(-fused, kind="stable")[:k]]
         return [Hit(self.chunks[i], s, dense.get(i), r) for r, (i, s) in enumerate(ranked, start=1)]

@@ -83,3 +83,27 @@ def test_retriever_rejects_mismatched_chunks(tiny_assistant):
     a = tiny_assistant
     with pytest.raises(ValueError):
         Retriever(a.index.chunks[:-1], a.index.vectors, a.embedder, a.settings)
+
+
+def test_meaning_mixes_chunk_cosine_with_best_span_cosine(tiny_assistant):
+    from dataclasses import replace
+
+    from qa.chunking import span_table
+
+    a = tiny_assistant
+    chunks, spans = a.index.chunks, a.index.span_vectors
+    qvec = a.embedder.encode_query(["今年新建多少个公共充电桩？"])[0]
+    chunk_cos = np.array([float(a.index.vectors.reconstruct(i) @ qvec) for i in range(len(chunks))])
+    best = {c.id: -1.0 for c in chunks}
+    for row, (cid, _) in enumerate(span_table(chunks)):
+        best[cid] = max(best[cid], float(spans[row] @ qvec))
+    expected = 0.75 * chunk_cos + 0.25 * np.array([best[c.id] for c in chunks])
+    mixed = Retriever(chunks, a.index.vectors, a.embedder, replace(a.settings, span_max_weight=0.25),
+                      span_vectors=spans)
+    plain = Retriever(chunks, a.index.vectors, a.embedder, a.settings, span_vectors=spans)   # weight 0
+    np.testing.assert_allclose(mixed.meaning(qvec), expected, atol=1e-5)
+    np.testing.assert_allclose(plain.meaning(qvec), chunk_cos, atol=1e-5)
+    assert not np.allclose(expected, chunk_cos)     # the spans do move the ranking's input
+    with pytest.raises(ValueError, match="span vectors"):
+        Retriever(chunks, a.index.vectors, a.embedder, replace(a.settings, span_max_weight=0.25),
+                  span_vectors=spans[:-1])
