@@ -102,12 +102,18 @@ class Retriever:
                 raise ValueError(f"{len(span_vectors)} span vectors for {len(self.span_chunk)} spans")
             self.span_vectors = span_vectors
 
-    def meaning(self, qvec: np.ndarray) -> np.ndarray:
-        """Per chunk: its cosine to the question, mixed with its best span's cosine (span_max_weight).
-        A passage of several topics is found by the one clause that matches, not by its average."""
+    def cosines(self, qvec: np.ndarray) -> np.ndarray:
+        """Every chunk's cosine to the question, in chunk order."""
         cos = np.zeros(len(self.chunks))
         for i, s in dense_search(self.vectors, qvec, self.vectors.ntotal):
             cos[i] = s
+        return cos
+
+    def meaning(self, qvec: np.ndarray, cos: np.ndarray | None = None) -> np.ndarray:
+        """Per chunk: its cosine to the question (`cos`, when the caller has it), mixed with its best
+        span's cosine (span_max_weight). A passage of several topics is found by the one clause that
+        matches, not by its average."""
+        cos = self.cosines(qvec) if cos is None else cos
         if self.span_vectors is None:
             return cos
         best = np.full(len(self.chunks), -1.0)
@@ -121,13 +127,13 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         n = self.settings.candidates
-        dense: dict = {}
+        cos = None
         form = search_form(question, self.settings.use_synonyms)    # what BM25 and the model read
         if mode in ("dense", "hybrid"):
             # The plan has ~100 chunks: score them all, so every hit carries its cosine.
             qvec = self.embedder.encode_query([form])[0] if qvec is None else qvec
-            dense = dict(dense_search(self.vectors, qvec, self.vectors.ntotal))
-            meaning = self.meaning(qvec)
+            cos = self.cosines(qvec)
+            meaning = self.meaning(qvec, cos)
             by_meaning = [int(i) for i in np.argsort(-meaning, kind="stable")]
         if mode == "dense":
             ranked = [(i, float(meaning[i])) for i in by_meaning[:k]]
@@ -141,4 +147,5 @@ class Retriever:
             else:
                 fused = convex(np.asarray(bm, dtype=np.float64), meaning, self.settings.dense_weight)
                 ranked = [(int(i), float(fused[i])) for i in np.argsort(-fused, kind="stable")[:k]]
-        return [Hit(self.chunks[i], s, dense.get(i), r) for r, (i, s) in enumerate(ranked, start=1)]
+        return [Hit(self.chunks[i], s, None if cos is None else float(cos[i]), r)
+                for r, (i, s) in enumerate(ranked, start=1)]
