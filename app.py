@@ -21,11 +21,11 @@ for var in ("NO_PROXY", "no_proxy"):                         # loopback must nev
 
 import gradio as gr  # noqa: E402
 
-from qa import commitments  # noqa: E402
+from qa import commitments, dialogue  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 
 TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
-CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年要新建多少个公共充电桩？",
+CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年要新建多少个公共充电桩？", "乡村振兴今年有哪些举措？",
                     "我住的老小区今年会改造吗？全市改多少个？", "去年咱们市经济增长了多少？"]
 OFFICIAL_EXAMPLES = ["2024年全市生产总值预期增长多少？", "2024年PM2.5年均浓度目标是多少？",
                      "今年城镇新增就业目标是多少？", "2023年一般公共预算收入增速全省排第几？"]
@@ -39,14 +39,33 @@ CSS = """
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-def marked(text: str, offset: int, span: list | None) -> str:
-    """Escape `text` (which starts at `offset` in the clean text); wrap `span` in <mark>."""
-    if not span:
-        return html.escape(text)
-    a, b = max(span[0] - offset, 0), min(span[1] - offset, len(text))
-    if a >= b:
-        return html.escape(text)
-    return html.escape(text[:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>" + html.escape(text[b:])
+def marked(text: str, offset: int, span: list | None, more: list = ()) -> str:
+    """Escape `text` (which starts at `offset` in the clean text); wrap `span` (and the spans in
+    `more`) in <mark>."""
+    spans = sorted((max(a - offset, 0), min(b - offset, len(text))) for a, b in ([span] if span else []) + list(more))
+    out, pos = [], 0
+    for a, b in spans:
+        if a >= b or a < pos:
+            continue
+        out += [html.escape(text[pos:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+        pos = b
+    return "".join(out) + html.escape(text[pos:])
+
+
+def reply_text(result: dict) -> str:
+    """What the chat shows: the reading of a follow-up, then the answer with its citation markers
+    (one per point or part)."""
+    head = f"按“{result['resolved_question']}”理解\n" if result.get("resolved_question") else ""
+    if result.get("points"):
+        from qa.forms import CIRCLED, POINTS_LEAD
+        body = POINTS_LEAD + "".join(f"\n{CIRCLED[i]}{p['text']}[{p['citation']}]" for i, p in enumerate(result["points"]))
+    elif result.get("parts"):
+        from qa.forms import CIRCLED
+        body = "\n".join(f"{CIRCLED[i]}{p['question']}\n{p['answer']}" + (f"[{p['citation']}]" if p["citation"] else "")
+                         for i, p in enumerate(result["parts"]))
+    else:
+        body = result["answer"] + ("" if result["abstained"] else "[1]")
+    return head + body
 
 
 def sources_html(result: dict, doc) -> str:
@@ -61,7 +80,7 @@ def sources_html(result: dict, doc) -> str:
         parts.append(
             f'<div class="source" id="source-{c["rank"]}">'
             f'<div class="path">[{c["rank"]}] {html.escape(c["section"])}</div>'
-            f'<p class="passage">{marked(c["text"], c["start"], c.get("highlight"))}</p>'
+            f'<p class="passage">{marked(c["text"], c["start"], c.get("highlight"), c.get("highlights", []))}</p>'
             f'<details><summary>展开所在段落</summary><p>{marked(paragraph, para.start, [c["start"], c["end"]])}'
             f"</p></details></div>")
     return head + "".join(parts)
@@ -102,30 +121,35 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
     all_records = commitments.extract(doc)
     csv_dir = Path(tempfile.mkdtemp(prefix="qa-commitments-"))
 
-    def ask_api(question: str) -> dict:
-        """Answer JSON of the contract for one question (an `error` key when the question is empty)."""
+    def ask_api(question: str, history: list | None = None) -> dict:
+        """Answer JSON of the contract for one question, read after the conversation `history`
+        ([{"question", "answer"}], oldest first; optional). An `error` key when the question is
+        empty or the history has the wrong shape."""
         if log_questions:
             print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} question: {question!r}", file=sys.stderr, flush=True)
         try:
-            return assistant.ask(question).to_json()
+            return assistant.ask(question, history=history).to_json()
         except ValueError as exc:
             return {"question": question, "error": str(exc)}
 
-    def chat(question: str, history: list):
-        history = list(history or [])
-        result = ask_api(question)
+    def chat(question: str, shown: list, turns: list):
+        shown, turns = list(shown or []), list(turns or [])
+        result = ask_api(question, turns)
         if "error" in result:
             reply, cites = result["error"], []
         else:
-            marks = "" if result["abstained"] else "[1]"
-            reply, cites = result["answer"] + marks, result["citations"]
+            reply, cites = reply_text(result), result["citations"]
+            turns = (turns + [{"question": question, "answer": result["answer"]}])[-dialogue.MAX_TURNS:]
         # The chatbot renders HTML even with Markdown off: escape, so text always shows as text.
-        history += [{"role": "user", "content": html.escape(question)},
-                    {"role": "assistant", "content": html.escape(reply)}]
+        shown += [{"role": "user", "content": html.escape(question)},
+                  {"role": "assistant", "content": html.escape(reply)}]
         choices = [f"[{c['rank']}] {c['section']}" for c in cites]
-        return (history, sources_html(result, doc) if cites else "", "", cites,
+        return (shown, sources_html(result, doc) if cites else "", "", cites,
                 gr.update(choices=choices, value=choices[0] if choices else None, visible=bool(choices)),
-                gr.update(visible=bool(choices)))
+                gr.update(visible=bool(choices)), turns)
+
+    def clear():
+        return [], "", "", [], gr.update(choices=[], value=None, visible=False), gr.update(visible=False), []
 
     def filter_commitments(section: str, keyword: str, kind: str):
         records = commitments.filter_records(all_records, topic=(keyword or "").strip() or None,
@@ -154,6 +178,7 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"## {TITLE}\n答案均摘自计划原文，并标注出处；计划没有写的，助手会直说。")
         cites_state = gr.State([])
+        turns_state = gr.State([])     # this browser's conversation: [{"question", "answer"}]
         with gr.Tabs() as tabs:
             with gr.Tab("问答", id="chat"):
                 with gr.Row():
@@ -162,7 +187,9 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
                                              feedback_options=None, elem_id="chatbot")
                         box = gr.Textbox(label="你的问题", placeholder="例如：今年要新建多少个公共充电桩？",
                                          elem_id="question", max_length=2000)
-                        ask_btn = gr.Button("提问", variant="primary", elem_id="ask")
+                        with gr.Row():
+                            ask_btn = gr.Button("提问", variant="primary", elem_id="ask")
+                            clear_btn = gr.Button("清空对话", elem_id="clear")
                         gr.Examples(CITIZEN_EXAMPLES, inputs=box, label="市民常问")
                         gr.Examples(OFFICIAL_EXAMPLES, inputs=box, label="核对目标")
                     with gr.Column(scale=2):
@@ -185,9 +212,10 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
                 choices = section_choices(doc)
                 tree = gr.Dropdown(choices, value=choices[0][1], label="章节", elem_id="tree")
                 plan = gr.HTML(section_html(doc, choices[0][1]), elem_id="plan")
-        outputs = [chatbot, sources, box, cites_state, pick, open_btn]
-        box.submit(chat, [box, chatbot], outputs, api_visibility="private")
-        ask_btn.click(chat, [box, chatbot], outputs, api_visibility="private")
+        outputs = [chatbot, sources, box, cites_state, pick, open_btn, turns_state]
+        box.submit(chat, [box, chatbot, turns_state], outputs, api_visibility="private")
+        ask_btn.click(chat, [box, chatbot, turns_state], outputs, api_visibility="private")
+        clear_btn.click(clear, None, outputs, api_visibility="private")
         open_btn.click(open_citation, [pick, cites_state], [tabs, tree, plan], api_visibility="private")
         tree.input(lambda p: section_html(doc, p), tree, plan, api_visibility="private")
         filters = [c_section, c_keyword, c_kind]

@@ -13,44 +13,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .chunking import CLAUSE_RE, Span, clauses, sentence_windows, span_table  # noqa: F401  (clauses: public)
-from .text import bigram_set, bigram_tokens, normalize, numbers, search_form
+from .query import Query
+from .text import bigram_set, bigram_tokens, numbers
 
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
-FIGURE_Q = re.compile(r"多少|(?<!哪)几[个家所条项座万亿千百十]|几成|比例|百分|第几|排名|排老几|多大|多长|多高|多快|幅度|增速|涨了?多|"
-                      r"增长了?多|占比|比重|达到多|面积|规模")
 FIGURE_RE = re.compile(r"\d|第[一二三四五六七八九十]|[一二两三四五六七八九十百千万]+(?:个|大|项|家|条|类|批|番|倍|所|座|成|届)")
-YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-OTHER_PERIOD = re.compile(r"明年|后年|前年|十五五|十三五|远景")
-COVERED_YEARS = {"2023", "2024"}
-ASKED_CLAUSE_RE = re.compile(r"[^,，。;；!！?？]*[?？]")
-WH_RE = re.compile(r"什么|啥|哪|几|怎么|咋|如何|多少")
-YEAR_RESULT = re.compile(r"去年|2023|实际|完成了|执行情况|上一年|已经")
-YEAR_TARGET = re.compile(r"今年|2024|目标|计划|预期|将要|要")
-UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "万吨", "场次", "个百分点", "人次",
-         "个", "家", "所", "条", "人", "元", "亩", "场", "座", "套", "户", "项", "张", "台", "辆", "处", "名",
-         "吨", "%", "位")
-OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "平顶山", "信阳", "南阳", "商丘", "新乡",
-                "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
-ASKED_UNIT_RE = re.compile(r"(?<!哪)(?:多少|几)(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
-                           r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|块|天|个|倍|万)")
-MONEY = r"(?:补贴|奖励|奖金|经费|资金|工资|费用|预算)"
-MONEY_Q = re.compile(r"多少[\u4e00-\u9fff]{0,2}" + MONEY + "|" + MONEY + r"(?:有|是|能有|能拿)?多少(?![个家项所条人])")   # 能拿多少补贴 asks 元
-POINTS_Q = re.compile(r"(?:几|多少)个?(?:百分)?点")
-RATIO_Q = re.compile(r"比重|比例|占比|百分之|百分比")
-RANK_Q = re.compile(r"排老几|排第几|第几名|第几位|排名第几|排在第几|排几")
-WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程度|啥程度|进度|能开工|能建成|能通车|开班")
 TIME_RE = re.compile(r"年底|年内|上半年|下半年|秋季|春季|月底|建成|完成|开工|交付|投用|通车|\d%")
-LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|有啥|分别是")
-DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子|几月份?|哪个月")
-YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
-STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
 STOCK_RE = re.compile(r"总|累计|达到|余额|保持在")
-EXPLICIT_TARGET = re.compile(r"今年|2024|预期|预计")
 LIST_ITEM_BONUS = 0.05    # per extra 、-separated item, up to 5 items (swept 0.03, 0.05, 0.08 on dev)
-WH_HEAD_RE = re.compile(r"(?:什么|啥|哪个|哪种|哪类|何种)([\u4e00-\u9fff]{2})")
 WH_HEAD_BONUS = 0.15      # swept 0.1, 0.2, 0.3 on dev
-WH_VAGUE = {"时候", "样子", "意思", "程度", "地方", "情况", "内容", "东西", "要求", "事情", "办法", "措施"}
 NOVEL_ENOUGH = 4          # new bigrams that make a span more than a restatement
 NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")
 SPAN_COS_CENTER = 0.8     # e5 cosines of related short texts sit around here
@@ -62,16 +34,27 @@ STOP_CHARS = set("今年去明多少几个的了吗呢啥咋么是有要能在�
 @dataclass
 class Answer:
     question: str
-    answer: str
+    answer: str                # the whole display text, whatever the form
     abstained: bool
     citations: list = field(default_factory=list)
     timings_ms: dict = field(default_factory=dict)
     hits: list = field(default_factory=list, repr=False)   # the ranking behind it (not serialised)
     notice: str = ""          # e.g. that the question was cut to max_question_chars
+    kind: str = ""            # span | points | parts | abstain ("" = span or abstain, by `abstained`)
+    points: list | None = None      # overview: [{text, start, end, citation}]
+    parts: list | None = None       # several questions: [{question, answer, abstained, start, end, citation}]
+    resolved_question: str = ""     # set when the history changed how the question is read
+    reason: str = field(default="", repr=False)   # why it abstained (abstain_reason), not serialised
 
     def to_json(self) -> dict:
         out = {"question": self.question, "answer": self.answer, "abstained": self.abstained,
-               "citations": self.citations, "timings_ms": self.timings_ms}
+               "citations": self.citations, "timings_ms": self.timings_ms,
+               "kind": self.kind or ("abstain" if self.abstained else "span")}
+        for key in ("points", "parts"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.resolved_question:
+            out["resolved_question"] = self.resolved_question
         if self.notice:
             out["notice"] = self.notice
         return out
@@ -97,6 +80,11 @@ class Selector:
         row = self.span_rows.get((chunk_id, span.start, span.end))
         return None if row is None else float(self.span_vectors[row] @ qvec)
 
+    def best_cosine(self, hits: list, qvec) -> float | None:
+        """The highest cosine to the question of any candidate span of `hits`."""
+        cos = [self.cosine(h.chunk.id, w, qvec) for h in hits for w in sentence_windows(h.chunk.text, h.chunk.start)]
+        return max((c for c in cos if c is not None), default=None)
+
     def knows_any(self, q: "Query") -> bool:
         """Does the plan use any content word of the question: a CJK bigram that is not two
         question/function characters, a latin token (gdp, the g of 5g), or a name such as 7-11?
@@ -106,6 +94,12 @@ class Selector:
         return (any(t in self.idf for t in words)
                 or any(all(t in self.idf for t in bigram_tokens(n)) for n in NAME_RE.findall(q.text)))
 
+    def known_share(self, q: "Query") -> float:
+        """The share of the question's content bigrams (as knows_any counts them) that the plan uses."""
+        words = [t for t in q.tokens if len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff"
+                 and not (t[0] in STOP_CHARS and t[1] in STOP_CHARS)]
+        return sum(1 for t in words if t in self.idf) / len(words) if words else 0.0
+
     def weight(self, tokens: set) -> float:
         return sum(self.idf.get(t, self.default_idf) for t in tokens)
 
@@ -114,64 +108,6 @@ class Selector:
         total = self.weight(q_tokens)
         return self.weight(q_tokens & tokens) / total if total else 0.0
 
-
-
-def year_scope(question: str) -> str | None:
-    """'result' (2023 figures, section 一), 'target' (2024, sections 二/三), 'other' (not covered)."""
-    q = normalize(question)
-    years = set(YEAR_RE.findall(q))
-    if OTHER_PERIOD.search(q) or (years and not years & COVERED_YEARS):
-        return "other"
-    # A question may name both years ("去年涨了5.4%，今年预期多少？" or "今年定的多少？去年是7%。"):
-    # a clause that ends in ？ and names a year decides; otherwise the later cue is the asked one.
-    asked = [c for c in ASKED_CLAUSE_RE.findall(q) if YEAR_RESULT.search(c) or EXPLICIT_TARGET.search(c)]
-    asked = [c for c in asked if FIGURE_Q.search(c) or WH_RE.search(c)] or asked   # WH_RE's 几 covers 排第几
-    if asked:
-        q = asked[-1]
-    last_result = max((m.start() for m in YEAR_RESULT.finditer(q)), default=-1)
-    last_target = max((m.start() for m in EXPLICIT_TARGET.finditer(q)), default=-1)
-    if last_result > last_target:
-        return "result"
-    if last_target >= 0 or YEAR_TARGET.search(q):
-        return "target"
-    return None
-
-
-@dataclass(frozen=True)
-class Query:
-    text: str
-    tokens: set
-    wants_figure: bool
-    units: tuple
-    scope: str | None
-    asked_unit: str | None      # the unit of the asked figure (多少个 -> 个, 排第几 -> 第), if named
-    when: bool                  # asks when / how far along
-    enumeration: bool           # asks which ones
-    wh_head: str | None = None  # the noun after 什么/哪种… (什么规划 -> 规划), unless vague (什么时候)
-
-    @classmethod
-    def parse(cls, question: str, synonyms: bool = True) -> "Query":
-        text = search_form(question, synonyms)
-        units = tuple(u for u in UNITS if u in text and u != "%")
-        m = ASKED_UNIT_RE.search(text)
-        if RANK_Q.search(text):
-            unit = "第"
-        elif POINTS_Q.search(text):
-            unit = "点"
-        elif DATE_Q.search(text):
-            unit = "日"
-        elif YEARS_Q.search(text):
-            unit = "年"
-        elif m:
-            unit = "元" if m["unit"] == "钱" else m["unit"]
-        elif MONEY_Q.search(text):
-            unit = "元"
-        else:
-            unit = "%" if RATIO_Q.search(text) else None
-        head = WH_HEAD_RE.search(text)
-        return cls(text, set(bigram_tokens(text)), bool(FIGURE_Q.search(text)) or unit is not None,
-                   units, year_scope(question), unit, bool(WHEN_Q.search(text)), bool(LIST_Q.search(text)),
-                   head[1] if head and head[1] not in WH_VAGUE else None)
 
 
 def has_figure(text: str, unit: str | None) -> bool:
@@ -262,16 +198,23 @@ def select(sel: Selector, q: Query, hits: list, qvec=None, rank_weight: float = 
     return max(scored, key=lambda t: t[3], default=(None, None, -math.inf, None))[:3]
 
 
-def citation(hit, rank: int, highlight: Span | None = None) -> dict:
+def citation(hit, rank: int, highlight: Span | None = None, more: tuple = ()) -> dict:
+    """A cited passage; `highlight` is the answer span in it, `more` further spans (points, parts)."""
     c = hit.chunk
     out = {"rank": rank, "chunk_id": c.id, "doc": c.doc, "section": c.section, "text": c.text,
            "start": c.start, "end": c.end, "score": round(hit.dense if hit.dense is not None else hit.score, 4)}
     if highlight is not None:
         out["highlight"] = [highlight.start, highlight.end]
+    if more:
+        out["highlights"] = [[s.start, s.end] for s in (highlight, *more)]
     return out
 
 
-def abstain_reason(sel: Selector, q: Query, question: str, hits: list, span: Span | None, score: float,
+OFF_TOPIC = ("no passage", "year not covered", "the plan uses none of the question's words", "weak similarity",
+             "another city")   # reasons that say the plan does not treat the topic at all
+
+
+def abstain_reason(sel: Selector, q: Query, hits: list, span: Span | None, score: float,
                    settings, cos: float | None = None) -> str | None:
     """Why the plan does not answer, or None. Order: cheapest and surest first."""
     if not hits or span is None:
@@ -287,19 +230,18 @@ def abstain_reason(sel: Selector, q: Query, question: str, hits: list, span: Spa
         return "no span matches the question well"
     if q.wants_figure and cos is not None and cos < settings.min_figure_cosine:
         return "the figure's clause is not about the question"
-    places = [p for p in OTHER_PLACES if p in question]
-    if places and "漯河" not in question and not any(p in span.text for p in places):
+    if q.places and not any(p in span.text for p in q.places):
         return "another city"
     if q.wants_figure and not has_figure(span.text, q.asked_unit):
         return "no figure"
     if q.wants_figure and not figure_about_question(q, span):
         return "the figure is about something else"
-    if STOCK_Q.search(q.text) and not STOCK_RE.search(span.text):
+    if q.asks_stock and not STOCK_RE.search(span.text):
         return "asks a total, the plan gives a flow"
     section = span_section(hits, span)
     if q.wants_figure and q.scope == "result" and section != "一" and "2023" not in span.text:
         return "figure is not a 2023 result"
-    if q.wants_figure and EXPLICIT_TARGET.search(q.text) and q.scope != "result" and section == "一":
+    if q.wants_figure and q.explicit_target and q.scope != "result" and section == "一":
         return "figure is not a 2024 target"
     return None
 
@@ -309,18 +251,19 @@ def span_section(hits: list, span: Span) -> str:
     return hit.chunk.path[0] if hit.chunk.path else ""
 
 
-def answer(sel: Selector, question: str, hits: list, settings, qvec=None, max_citations: int = 3) -> Answer:
-    q = Query.parse(question, settings.use_synonyms)
+def answer(sel: Selector, q: Query, hits: list, settings, qvec=None, max_citations: int = 3) -> Answer:
+    question = q.question
     hit, span, score = (select(sel, q, hits, qvec, settings.span_dense_weight, settings.abstain_cos_weight)
                         if hits else (None, None, 0.0))
     cos = sel.cosine(hit.chunk.id, span, qvec) if hit is not None else None
-    reason = abstain_reason(sel, q, question, hits, span, score, settings, cos)
+    reason = abstain_reason(sel, q, hits, span, score, settings, cos)
     if reason is None:
         return Answer(question, span.text, False, cited(hit, span, hits, max_citations))
     if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so
         return Answer(question, NO_FIGURE.format(span=span.text.rstrip("。")), True,
-                      cited(hit, span, hits, max_citations))
-    return Answer(question, ABSTAIN, True, [citation(h, i) for i, h in enumerate(hits[:max_citations], start=1)])
+                      cited(hit, span, hits, max_citations), reason=reason)
+    return Answer(question, ABSTAIN, True, [citation(h, i) for i, h in enumerate(hits[:max_citations], start=1)],
+                  reason=reason)
 
 
 def cited(hit, span: Span, hits: list, n: int) -> list:

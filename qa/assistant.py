@@ -1,20 +1,24 @@
-"""The assistant: document, model, index and retriever loaded once; `ask` answers one question."""
+"""The assistant: document, model, index and retriever loaded once; `ask` answers one question,
+optionally read against the conversation before it, in the form the question asks for: one span,
+an overview of points, or one answer per part."""
 from __future__ import annotations
 
 import re
 import time
 
-from . import document, store
-from .answer import Answer, Selector, answer
+from . import dialogue, document, forms, store
+from .answer import ABSTAIN, OFF_TOPIC, Answer, Selector, answer, citation
 from .config import Settings
 from .embedding import load_embedder
+from .query import Query
 from .retrieval import Retriever
-from .text import normalize, search_form
+from .text import normalize
 
 EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公共充电桩？"
 NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），例如：今年要新建多少个公共充电桩？"
 TRUNCATED = "问题过长，只按前{n}个字作答。"
 WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+OVERVIEW_DEPTH = 8        # passages an overview draws its points from
 
 
 class Assistant:
@@ -27,9 +31,31 @@ class Assistant:
                                    self.index.words, self.index.span_vectors)
         self.selector = Selector(self.index.chunks, self.index.span_vectors)
 
-    def ask(self, question: str, mode: str | None = None, depth: int | None = None) -> Answer:
-        """Answer one question from the top_k hits; `depth` retrieves more for evaluation.
-        Raises ValueError for a question with no content."""
+    def ask(self, question: str, mode: str | None = None, depth: int | None = None,
+            history: list | None = None) -> Answer:
+        """Answer one question from the top_k hits; `depth` retrieves more for evaluation; `history`
+        is the conversation so far ([{"question", "answer"}], oldest first).
+        Raises ValueError for a question with no content or a history of the wrong shape."""
+        question, notice = self.check(question)
+        earlier = dialogue.check_history(history)
+        mode = mode or self.settings.mode
+        t0 = time.perf_counter()
+        resolved = dialogue.resolve(question, earlier) if earlier else question
+        parts = [resolved] if forms.is_overview(resolved) else forms.split_parts(resolved)
+        if len(parts) > 1:
+            result = self.several(resolved, parts, mode, depth)
+        elif forms.is_overview(resolved):            # asks what is planned about a topic
+            result = self.overview(resolved, mode)
+        else:
+            result = self.single(Query.parse(resolved, self.settings.use_synonyms), mode, depth)
+        result.question, result.notice = question, notice
+        if resolved != question:
+            result.resolved_question = resolved
+        result.timings_ms = {"total": round((time.perf_counter() - t0) * 1000, 2), **result.timings_ms}
+        return result
+
+    def check(self, question) -> tuple:
+        """(the question, cut to max_question_chars; a notice when it was cut) or ValueError."""
         if not isinstance(question, str):
             raise ValueError(EMPTY_QUESTION)
         limit = self.settings.max_question_chars
@@ -40,16 +66,91 @@ class Assistant:
             raise ValueError(EMPTY_QUESTION)
         if not WORD_RE.search(text.replace("_", "")):
             raise ValueError(NO_WORDS)
-        mode = mode or self.settings.mode
+        return question, notice
+
+    def vectors(self, queries: list, mode: str) -> list:
+        """The model reads each question as BM25 does (normalised, synonyms appended), in one batch."""
+        if mode == "bm25":
+            return [None] * len(queries)
+        return list(self.embedder.encode_query([q.text for q in queries]))
+
+    def single(self, q: Query, mode: str, depth: int | None = None, qvec=None) -> Answer:
         t0 = time.perf_counter()
-        # The model reads the question as BM25 does (normalised, the plan's words for 社零/GDP… appended),
-        # once, for retrieval and answer selection alike.
-        qform = search_form(question, self.settings.use_synonyms)
-        qvec = None if mode == "bm25" else self.embedder.encode_query([qform])[0]
-        hits = self.retriever.search(question, mode, max(depth or 0, self.settings.top_k), qvec)
+        if qvec is None:
+            qvec = self.vectors([q], mode)[0]
+        hits = self.retriever.search(q, mode, max(depth or 0, self.settings.top_k), qvec)
         t1 = time.perf_counter()
-        result = answer(self.selector, question, hits[: self.settings.top_k], self.settings, qvec)
-        result.hits, result.notice = hits, notice
-        t2 = time.perf_counter()
-        result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2), "answer": round((t2 - t1) * 1000, 2)}
+        result = answer(self.selector, q, hits[: self.settings.top_k], self.settings, qvec)
+        result.hits = hits
+        result.timings_ms = {"retrieve": round((t1 - t0) * 1000, 2),
+                             "answer": round((time.perf_counter() - t1) * 1000, 2)}
         return result
+
+    def several(self, question: str, parts: list, mode: str, depth: int | None) -> Answer:
+        """One single answer per part. When every part is answered by the same span, the question
+        is answered as one (it names two things of one measure: 周漯平高速和平漯周高铁分别…)."""
+        queries = [Query.parse(p, self.settings.use_synonyms) for p in parts]
+        answers = [self.single(q, mode, depth, v) for q, v in zip(queries, self.vectors(queries, mode))]
+        spans = {tuple(a.citations[0].get("highlight", ())) for a in answers if not a.abstained}
+        if len(spans) == 1 and not any(a.abstained for a in answers):
+            return self.single(Query.parse(question, self.settings.use_synonyms), mode, depth)
+        cites, rows = {}, []
+        for text, a in zip(parts, answers):
+            first = a.citations[0] if a.citations and "highlight" in a.citations[0] else None
+            row = {"question": text, "answer": a.answer, "abstained": a.abstained, "start": None, "end": None,
+                   "citation": None}
+            if first is not None:
+                hit = next(h for h in a.hits if h.chunk.id == first["chunk_id"])
+                cites.setdefault(hit.chunk.id, (hit, []))[1].append(first["highlight"])
+                row.update(start=first["highlight"][0], end=first["highlight"][1],
+                           citation=list(cites).index(hit.chunk.id) + 1)
+            rows.append(row)
+        abstained = all(a.abstained for a in answers)
+        return Answer("", forms.parts_text([(r["question"], r["answer"]) for r in rows]), abstained,
+                      self.cite_spans(cites), hits=interleave([a.hits for a in answers]),
+                      kind="abstain" if abstained else "parts",
+                      parts=rows, timings_ms=answers[0].timings_ms)
+
+    def overview(self, question: str, mode: str) -> Answer:
+        """3-6 cited sentences about the topic, or abstention when the plan does not treat it."""
+        q = Query.parse(forms.topic(question), self.settings.use_synonyms)
+        qvec = self.vectors([q], mode)[0]
+        gate = self.single(q, mode, OVERVIEW_DEPTH, qvec)
+        known = self.selector.known_share(q)
+        best = self.selector.best_cosine(gate.hits[: self.settings.top_k - 2], qvec)
+        far = best is not None and best < self.settings.overview_min_span_cosine
+        if gate.reason in OFF_TOPIC or known == 0 or (far and known <= self.settings.overview_few_known):
+            return Answer(question, ABSTAIN, True, [citation(h, i) for i, h in enumerate(gate.hits[:3], start=1)],
+                          hits=gate.hits, timings_ms=gate.timings_ms)
+        chosen = forms.choose_points(forms.point_candidates(self.selector, q, gate.hits, qvec))
+        if len(chosen) < forms.MIN_POINTS:
+            return gate                                  # too little for an overview: the single answer
+        cites = {}
+        for _, hit, span in chosen:
+            cites.setdefault(hit.chunk.id, (hit, []))[1].append([span.start, span.end])
+        order = list(cites)
+        points = [{"text": s.text, "start": s.start, "end": s.end, "citation": order.index(h.chunk.id) + 1}
+                  for _, h, s in chosen]
+        return Answer("", forms.points_text([p["text"] for p in points]), False, self.cite_spans(cites),
+                      hits=gate.hits, kind="points", points=points, timings_ms=gate.timings_ms)
+
+    @staticmethod
+    def cite_spans(cites: dict) -> list:
+        """Citations in order, each with the spans it supports highlighted."""
+        from .chunking import Span
+        out = []
+        for rank, (hit, spans) in enumerate(cites.values(), start=1):
+            spans = [Span(a, b, "") for a, b in spans]
+            out.append(citation(hit, rank, spans[0], tuple(spans[1:])))
+        return out
+
+
+def interleave(rankings: list) -> list:
+    """The parts' rankings taken in turn (first of each, then second of each…), each passage once."""
+    seen, out = set(), []
+    for row in zip(*rankings):
+        for hit in row:
+            if hit.chunk.id not in seen:
+                seen.add(hit.chunk.id)
+                out.append(hit)
+    return out

@@ -20,6 +20,8 @@ ABLATION_HEAD = ("Leave-one-out ablation, hybrid mode (`python -m qa eval --abla
 def _print_answer(result: dict) -> None:
     if result.get("notice"):
         print(f"提示：{result['notice']}")
+    if result.get("resolved_question"):
+        print(f"按“{result['resolved_question']}”理解")
     label = "（计划未作回答）" if result["abstained"] else ""
     print(f"答：{result['answer']}{label}")
     if result["citations"]:
@@ -51,14 +53,27 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
+BAD_LINE = "该行以 { 开头，但不是 {\"question\": \"…\", \"history\": [...]} 形式的 JSON 对象"
+
+
 def _answer_line(assistant, raw: bytes, mode) -> dict:
-    """One --jsonl line: the answer object, or an error object for that line alone."""
+    """One --jsonl line: a plain question, or {"question": ..., "history": [...]}; the answer
+    object, or an error object for that line alone."""
     try:
         question = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as exc:
         return {"question": None, "error": f"该行不是有效的 UTF-8 文本（第{exc.start}字节）"}
+    history = None
+    if question.lstrip().startswith("{"):
+        try:
+            obj = json.loads(question)
+        except ValueError:
+            obj = None
+        if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) or set(obj) - {"question", "history"}:
+            return {"question": None, "error": BAD_LINE}
+        question, history = obj["question"], obj.get("history")
     try:
-        return assistant.ask(question, mode).to_json()
+        return assistant.ask(question, mode, history=history).to_json()
     except ValueError as exc:
         return {"question": question, "error": str(exc)}
 

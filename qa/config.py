@@ -46,6 +46,11 @@ class Settings:
     span_dense_weight: float = 4.0   # weight of that cosine when ranking spans (swept 1-10 on dev)
     # ... or, for a figure question, when the answer span's cosine to the question is below this.
     min_figure_cosine: float = 0.885  # swept 0.875-0.89 on dev (with span_dense_weight 4)
+    # An overview abstains when the plan uses none of its topic's words, or when it uses few of them
+    # (share at most overview_few_known) and no span of the top passages is close (cosine below
+    # overview_min_span_cosine). Calibrated on the dev overview and colloquial items.
+    overview_min_span_cosine: float = 0.89
+    overview_few_known: float = 0.25
     max_question_chars: int = 500
     strict_index: bool = False  # True: a stale index is an error instead of a rebuild
     show_progress: bool = True

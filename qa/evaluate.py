@@ -4,6 +4,11 @@ Eval item (JSONL): {"id", "question", "answers": [...], "evidence": [...], "type
 An answer is right when it contains a gold answer (whitespace removed) and did not abstain;
 a citation is right when its text contains an evidence string; answers == [] marks a
 question the plan does not answer.
+
+Forms add keys (DESIGN.md): `overview` items carry `key_points` (plan phrases, "|" between
+alternatives) and `min_points`; `multi_part` items `parts` (acceptable answers per part, [] for a
+part the plan does not answer); `follow_up` items `history` (the earlier questions). The headline
+metrics are over the seven single-answer types; each form has its own (form_metrics).
 """
 from __future__ import annotations
 
@@ -16,7 +21,9 @@ from pathlib import Path
 from .config import MODES, ROOT
 from .text import numbers
 
-TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "unanswerable")
+TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "unanswerable",
+         "overview", "multi_part", "follow_up")
+FORMS = {"overview": {"key_points", "min_points"}, "multi_part": {"parts"}, "follow_up": {"history"}}
 SPLITS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl"}
 KEYS = {"id", "question", "answers", "evidence", "type", "section"}
 MAX_K = 10
@@ -47,15 +54,17 @@ def check_set(items: list, clean: str, paragraphs: list) -> list:
     problems, seen = [], set()
     for it in items:
         iid = it.get("id", "?")
-        if set(it) != KEYS:
-            problems.append(f"{iid}: keys {sorted(it)} != {sorted(KEYS)}")
+        keys = KEYS | FORMS.get(it.get("type"), set())
+        if set(it) != keys:
+            problems.append(f"{iid}: keys {sorted(it)} != {sorted(keys)}")
             continue
+        problems += [f"{iid}: {p}" for p in check_form(it, clean)]
         if iid in seen:
             problems.append(f"{iid}: duplicate id")
         seen.add(iid)
         if it["type"] not in TYPES:
             problems.append(f"{iid}: unknown type {it['type']!r}; choose one of {', '.join(TYPES)}")
-        if (it["type"] == "unanswerable") != (it["answers"] == []):
+        if it["type"] not in FORMS and (it["type"] == "unanswerable") != (it["answers"] == []):
             problems.append(f"{iid}: unanswerable items, and only they, have answers == []")
         for ev in it["evidence"]:
             pos = clean.find(ev)
@@ -73,14 +82,34 @@ def check_set(items: list, clean: str, paragraphs: list) -> list:
     return problems
 
 
+def check_form(it: dict, clean: str) -> list:
+    """Problems with the form-specific keys of one item."""
+    kind, out = it["type"], []
+    if kind == "overview":
+        alts = [a for k in it["key_points"] for a in k.split("|")]
+        out += [f"key point {a!r} not in the clean text" for a in alts if a not in clean]
+        if it["answers"] != alts:
+            out.append("answers must list the key points' alternatives")
+        if not 0 <= it["min_points"] <= len(it["key_points"]) or bool(it["key_points"]) != (it["min_points"] > 0):
+            out.append(f"min_points {it['min_points']} for {len(it['key_points'])} key points")
+    elif kind == "multi_part":
+        if len(it["parts"]) < 2 or it["answers"] != [a for p in it["parts"] for a in p]:
+            out.append("parts: two or more answer lists, and answers is them in one list")
+    elif kind == "follow_up":
+        if not it["history"] or not all(isinstance(h, str) and h.strip() for h in it["history"]):
+            out.append("history: one or more earlier questions")
+    return out
+
+
 def squash(text: str) -> str:
     return WS_RE.sub("", text)
 
 
 def run_item(assistant, item: dict, mode: str) -> dict:
     """Ask one item and record what the metrics need."""
+    history = [{"question": h, "answer": ""} for h in item.get("history", [])]
     t0 = time.perf_counter()
-    result = assistant.ask(item["question"], mode, depth=MAX_K)
+    result = assistant.ask(item["question"], mode, depth=MAX_K, history=history)
     ms = (time.perf_counter() - t0) * 1000
     ranked = [h.chunk.text for h in result.hits]
     evidence_rank = next((r for r, text in enumerate(ranked, start=1)
@@ -88,18 +117,52 @@ def run_item(assistant, item: dict, mode: str) -> dict:
     cited = " ".join(c["text"] for c in result.citations)
     given = squash(result.answer)
     clean = assistant.doc.clean
-    return {
+    shown = [p["answer"] for p in result.parts] if result.parts else [result.answer]   # not the sub-questions
+    spans = [p for p in (result.points or result.parts or []) if p.get("start") is not None]
+    record = {
         "id": item["id"], "type": item["type"], "section": item["section"],
         "question": item["question"], "expected": item["answers"], "answer": result.answer,
         "abstained": result.abstained, "answerable": bool(item["answers"]),
         "correct": bool(item["answers"]) and not result.abstained
                    and any(squash(a) in given for a in item["answers"]),
         "evidence_rank": evidence_rank,
-        "numbers_cited": result.abstained or all(n in cited for n in numbers(result.answer)),
-        "offsets_ok": all(clean[c["start"]:c["end"]] == c["text"] for c in result.citations),
+        "numbers_cited": result.abstained or all(n in cited for s in shown for n in numbers(s)),
+        "offsets_ok": all(clean[c["start"]:c["end"]] == c["text"] for c in result.citations)
+                      and all(clean[p["start"]:p["end"]] == p.get("text", clean[p["start"]:p["end"]]) for p in spans),
         "answer_chars": len(result.answer), "ms": ms,
         "first_citation": result.citations[0]["section"] if result.citations else "",
+        "kind": result.to_json()["kind"], "resolved": result.resolved_question,
     }
+    if item["type"] in FORMS:
+        record.update(form_record(item, result, assistant.doc))
+    return record
+
+
+def form_record(item: dict, result, doc) -> dict:
+    """Whether a form item is right: overview (enough key points, within 600 characters; point
+    precision), multi-part (every part right), follow-up (right answer, or abstained when due)."""
+    given, kind = squash(result.answer), item["type"]
+    if kind == "overview":
+        if not item["key_points"]:
+            return {"correct": result.abstained, "points_total": 0, "points_good": 0}
+        covered = sum(1 for k in item["key_points"] if any(squash(a) in given for a in k.split("|")))
+        places = [doc.paragraph_at(m.start()) for k in item["key_points"] for a in k.split("|")
+                  for m in re.finditer(re.escape(a), doc.clean)]
+        points = result.points or []
+        good = sum(1 for p in points if doc.paragraph_at(p["start"]) in places)
+        return {"correct": not result.abstained and covered >= item["min_points"] and len(result.answer) <= 600,
+                "covered": covered, "points_total": len(points), "points_good": good}
+    if kind == "multi_part":
+        gold, parts = item["parts"], result.parts
+        if parts is not None and len(parts) == len(gold):
+            ok = [(p["abstained"] if not g else not p["abstained"] and any(squash(a) in squash(p["answer"]) for a in g))
+                  for g, p in zip(gold, parts)]
+        else:              # one answer for the whole question: it must hold every part's answer
+            ok = [bool(g) and not result.abstained and any(squash(a) in given for a in g) for g in gold]
+        return {"correct": all(ok)}
+    if not item["answers"]:
+        return {"correct": result.abstained}
+    return {}
 
 
 def ratio(num: int, den: int) -> float | None:
@@ -147,14 +210,30 @@ def breakdown(records: list, key: str) -> dict:
     return {g: {k: v for k, v in metrics(rs).items() if k != "recall_curve"} for g, rs in sorted(groups.items())}
 
 
+def form_metrics(records: list) -> dict:
+    """Per form: the share of its items that are right (unanswerable ones right when abstained),
+    and for overviews the share of shown points that lie in a paragraph holding a key point."""
+    out = {}
+    for kind in FORMS:
+        rs = [r for r in records if r["type"] == kind]
+        out[f"{kind}_accuracy"] = ratio(sum(r["correct"] for r in rs), len(rs))
+    ov = [r for r in records if r["type"] == "overview"]
+    out["overview_point_precision"] = ratio(sum(r["points_good"] for r in ov), sum(r["points_total"] for r in ov))
+    forms = [r for r in records if r["type"] in FORMS]
+    out["form_p50_ms"] = percentile([r["ms"] for r in forms], 0.5)
+    return out
+
+
 def evaluate(assistant, items: list, modes: tuple = MODES) -> dict:
-    """Run every item in every mode; the harness's one JSON object, plus per-item records."""
+    """Run every item in every mode; the harness's one JSON object, plus per-item records. The
+    headline metrics are over the single-answer types, the form metrics over the forms."""
     result = {"n_items": len(items), "by_type": {t: sum(1 for i in items if i["type"] == t) for t in TYPES},
               "modes": {}, "records": {}}
     for mode in modes:
         records = [run_item(assistant, it, mode) for it in items]
-        result["modes"][mode] = {**metrics(records), "by_type": breakdown(records, "type"),
-                                 "by_section": breakdown(records, "section")}
+        single = [r for r in records if r["type"] not in FORMS]
+        result["modes"][mode] = {**metrics(single), **form_metrics(records), "by_type": breakdown(records, "type"),
+                                 "by_section": breakdown(single, "section")}
         result["records"][mode] = records
     return result
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from .chunking import Chunk, span_table
 from .config import MODES
-from .text import check_scheme, jieba_tokenizer, search_form, tokenize
+from .query import Query
+from .text import check_scheme, jieba_tokenizer, tokenize
 
 
 @dataclass(frozen=True)
@@ -121,14 +122,14 @@ class Retriever:
         w = self.settings.span_max_weight
         return (1 - w) * cos + w * best
 
-    def search(self, question: str, mode: str | None = None, k: int | None = None, qvec=None) -> list:
-        """Top-k hits; `qvec` is the query vector of search_form(question) when the caller has it."""
+    def search(self, query: Query, mode: str | None = None, k: int | None = None, qvec=None) -> list:
+        """Top-k hits for a parsed question; `qvec` is the query vector of `query.text` when the caller has it."""
         mode, k = mode or self.settings.mode, k or self.settings.top_k
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         n = self.settings.candidates
         cos = None
-        form = search_form(question, self.settings.use_synonyms)    # what BM25 and the model read
+        form = query.text                     # what BM25 and the model read: normalised, synonyms appended
         if mode in ("dense", "hybrid"):
             # The plan has ~100 chunks: score them all, so every hit carries its cosine.
             qvec = self.embedder.encode_query([form])[0] if qvec is None else qvec

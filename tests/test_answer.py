@@ -3,7 +3,8 @@ from dataclasses import replace
 
 import pytest
 
-from qa.answer import ABSTAIN, Query, answer, clauses, year_scope
+from qa.answer import ABSTAIN, answer, clauses
+from qa.query import Query, year_scope
 from qa.chunking import Span
 from qa.assistant import EMPTY_QUESTION
 from qa.text import numbers
@@ -33,11 +34,12 @@ def test_answer_is_a_verifiable_span_of_the_first_citation(tiny_assistant, quest
 
 def test_abstains_exactly_below_min_dense_score(tiny_assistant):
     question = "今年新建多少个公共充电桩？"
-    hits = tiny_assistant.retriever.search(question)
+    q = Query.parse(question)
+    hits = tiny_assistant.retriever.search(q)
     best = max(h.dense for h in hits)
     settings = tiny_assistant.settings
-    below = answer(tiny_assistant.selector, question, hits, replace(settings, min_dense_score=best + 1e-6))
-    above = answer(tiny_assistant.selector, question, hits, replace(settings, min_dense_score=best - 1e-6))
+    below = answer(tiny_assistant.selector, q, hits, replace(settings, min_dense_score=best + 1e-6))
+    above = answer(tiny_assistant.selector, q, hits, replace(settings, min_dense_score=best - 1e-6))
     assert (below.abstained, below.answer) == (True, ABSTAIN)
     assert [c["chunk_id"] for c in below.citations] == [h.chunk.id for h in hits[:3]]
     assert all("highlight" not in c for c in below.citations)
@@ -46,13 +48,14 @@ def test_abstains_exactly_below_min_dense_score(tiny_assistant):
 
 def test_figure_question_abstains_when_the_figure_clause_is_not_close_in_meaning(tiny_assistant):
     question = "今年新建多少个公共充电桩？"
-    hits = tiny_assistant.retriever.search(question)
-    qvec = tiny_assistant.embedder.encode_query([question])[0]
+    q = Query.parse(question)
+    hits = tiny_assistant.retriever.search(q)
+    qvec = tiny_assistant.embedder.encode_query([q.text])[0]
     settings = tiny_assistant.settings
-    kept = answer(tiny_assistant.selector, question, hits, settings, qvec)
+    kept = answer(tiny_assistant.selector, q, hits, settings, qvec)
     start, end = kept.citations[0]["highlight"]
     cos = tiny_assistant.selector.cosine(kept.citations[0]["chunk_id"], Span(start, end, kept.answer), qvec)
-    below = answer(tiny_assistant.selector, question, hits, replace(settings, min_figure_cosine=cos + 1e-6), qvec)
+    below = answer(tiny_assistant.selector, q, hits, replace(settings, min_figure_cosine=cos + 1e-6), qvec)
     assert (kept.abstained, kept.answer) == (False, "新建公共充电桩1000个")
     assert (below.abstained, below.answer) == (True, ABSTAIN)
 
@@ -63,7 +66,7 @@ def test_unrelated_question_abstains(tiny_assistant):
 
 
 def test_no_hits_abstains(tiny_assistant):
-    result = answer(tiny_assistant.selector, "问题", [], tiny_assistant.settings)
+    result = answer(tiny_assistant.selector, Query.parse("问题"), [], tiny_assistant.settings)
     assert (result.abstained, result.answer, result.citations) == (True, ABSTAIN, [])
 
 
@@ -137,8 +140,9 @@ def test_clauses_keep_offsets():
 
 def test_answer_json_contract(tiny_assistant):
     obj = tiny_assistant.ask("今年新建多少个公共充电桩？").to_json()
-    assert set(obj) == {"question", "answer", "abstained", "citations", "timings_ms"}
-    assert set(obj["timings_ms"]) == {"retrieve", "answer"}
+    assert set(obj) == {"question", "answer", "abstained", "citations", "timings_ms", "kind"}
+    assert obj["kind"] == "span"
+    assert set(obj["timings_ms"]) == {"total", "retrieve", "answer"}
     assert set(obj["citations"][0]) == {"rank", "chunk_id", "doc", "section", "text", "start", "end",
                                         "score", "highlight"}
     assert obj["citations"][0]["section"] == "三 › (一) › 突出重点扩大市场消费"
@@ -146,7 +150,7 @@ def test_answer_json_contract(tiny_assistant):
 
 
 def test_a_question_sharing_no_word_with_the_plan_abstains(tiny_assistant):
-    from qa.answer import Query, abstain_reason
+    from qa.answer import abstain_reason
 
     sel, settings = tiny_assistant.selector, tiny_assistant.settings
     assert sel.knows_any(Query.parse("今年新建多少个公共充电桩？"))
@@ -154,7 +158,7 @@ def test_a_question_sharing_no_word_with_the_plan_abstains(tiny_assistant):
     for question in ("火星探测器什么时候发射？", "如何做红烧肉？", "2024年世界杯冠军是谁？"):
         q = Query.parse(question)
         assert not sel.knows_any(q), question                      # 什么/如何/2024 are not content
-        hits = tiny_assistant.retriever.search(question)
-        assert abstain_reason(sel, q, question, hits, Span(0, 1, "x"), 9.0, settings) == \
+        hits = tiny_assistant.retriever.search(q)
+        assert abstain_reason(sel, q, hits, Span(0, 1, "x"), 9.0, settings) == \
             "the plan uses none of the question's words"
         assert tiny_assistant.ask(question).abstained

@@ -78,10 +78,19 @@ def client(app_url):
 @pytest.mark.parametrize("question, answer_part, cited", GOLDEN)
 def test_ask_endpoint_answers_with_citation(client, question, answer_part, cited):
     result = client.predict(question, api_name="/ask")
-    assert set(result) == {"question", "answer", "abstained", "citations", "timings_ms"}
+    assert set(result) == {"question", "answer", "abstained", "citations", "timings_ms", "kind"}
     assert result["abstained"] is False and answer_part in result["answer"]
     assert cited in result["citations"][0]["text"]
     assert result["answer"] in result["citations"][0]["text"]
+
+
+def test_ask_endpoint_takes_a_history(client):
+    history = [{"question": "今年新增技能人才多少？", "answer": "新增技能人才3.8万人、高技能人才2.8万人。"}]
+    result = client.predict("高技能人才呢？", history, api_name="/ask")
+    assert result["resolved_question"] == "今年新增高技能人才多少？"
+    assert "2.8万人" in result["answer"] and not result["abstained"]
+    bad = client.predict("高技能人才呢？", [{"q": 1}], api_name="/ask")
+    assert bad["error"].startswith("对话历史格式不对")
 
 
 def test_ask_endpoint_reports_an_empty_question(client):
@@ -124,11 +133,19 @@ def page(browser, app_url):
     page.close()
 
 
+BOT = "#chatbot [data-testid=bot]"
+
+
 def ask(page, question: str) -> None:
+    """Ask in the chat and wait for the answer to this question (one more bot message)."""
+    before = page.locator(BOT).count()
     page.fill("#question textarea", question)
     page.click("#ask")
-    page.wait_for_function("document.querySelectorAll('#chatbot .message, #chatbot [data-testid=bot]').length > 0",
-                           timeout=30_000)
+    page.wait_for_function(f"document.querySelectorAll('{BOT}').length > {before}", timeout=30_000)
+
+
+def last_reply(page) -> str:
+    return page.locator(BOT).last.inner_text()
 
 
 def test_question_answer_citation_and_plan(page, app_url):
@@ -147,6 +164,37 @@ def test_question_answer_citation_and_plan(page, app_url):
     page.screenshot(path=str(SCREENSHOTS / "app_plan.png"), full_page=True)
     outside = [u for u in page.requests if not u.startswith(app_url)]
     assert outside == []
+
+
+def test_overview_answer_lists_cited_points(page, app_url):
+    ask(page, "乡村振兴今年有哪些举措？")
+    reply = last_reply(page)
+    assert reply.startswith("计划中与此相关的要点：")
+    lines = reply.splitlines()[1:]
+    assert 3 <= len(lines) <= 6 and all(line[0] in "①②③④⑤⑥" and line.endswith("]") for line in lines)
+    page.wait_for_selector("#sources mark", timeout=30_000)
+    marks = page.locator("#sources .passage mark").all_inner_texts()
+    assert sorted(marks) == sorted(line[1:line.rindex("[")] for line in lines)    # each point highlighted
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "app_overview.png"), full_page=True)
+
+
+def test_two_questions_in_one_get_two_answers(page):
+    ask(page, "今年新培育省级专精特新中小企业多少家？城镇新增就业目标是多少？")
+    reply = last_reply(page)
+    assert reply.startswith("①") and "②" in reply
+    assert "20家" in reply and "3万人以上" in reply
+
+
+def test_two_turn_conversation_then_clear(page):
+    ask(page, "今年新增技能人才多少？")
+    ask(page, "高技能人才呢？")
+    reply = last_reply(page)
+    assert reply.startswith("按“今年新增高技能人才多少？”理解") and "2.8万人" in reply
+    page.click("#clear")
+    page.wait_for_function(f"document.querySelectorAll('{BOT}').length === 0", timeout=30_000)
+    ask(page, "高技能人才呢？")                  # no history any more: read on its own
+    assert "按“" not in last_reply(page)
 
 
 def test_browse_to_a_section(page):

@@ -64,3 +64,17 @@ def test_unknown_mode_is_rejected(tiny_cli, capsys):
         cli.main(["ask", "--mode", "sparse", "问题"])
     assert exc.value.code == 2
     assert "bm25" in capsys.readouterr().err
+
+
+def test_jsonl_lines_may_carry_history(tiny_cli, capsys, monkeypatch):
+    follow = {"question": "老旧小区呢？", "history": [{"question": "今年新建多少个公共充电桩？", "answer": "新建公共充电桩1000个"}]}
+    lines = [json.dumps(follow, ensure_ascii=False), '{"question": "老旧小区呢？", "history": "充电桩"}',
+             '{"question": 5}', "{不是JSON", "老旧小区呢？"]
+    feed_stdin(monkeypatch, ("\n".join(lines) + "\n").encode())
+    assert cli.main(["ask", "--jsonl"]) == 0
+    good, bad_history, bad_question, bad_json, alone = map(json.loads, capsys.readouterr().out.splitlines())
+    assert (good["resolved_question"], good["answer"]) == ("今年新建多少老旧小区？", "改造老旧小区95个")
+    assert bad_history["question"] == "老旧小区呢？" and bad_history["error"].startswith("对话历史格式不对")
+    assert bad_question == {"question": None, "error": cli.BAD_LINE}
+    assert bad_json == {"question": None, "error": cli.BAD_LINE}
+    assert "resolved_question" not in alone                  # a plain line has no history

@@ -3,6 +3,8 @@ import faiss
 import numpy as np
 import pytest
 
+from qa.query import Query
+
 from qa.retrieval import Retriever, dense_search, rrf
 
 
@@ -68,15 +70,16 @@ def test_dense_search_empty_index_and_bad_input():
 
 def test_retriever_modes(tiny_assistant):
     r = tiny_assistant.retriever
+    q = Query.parse("今年新建多少个公共充电桩？")
     for mode in ("dense", "bm25", "hybrid"):
-        hits = r.search("今年新建多少个公共充电桩？", mode, k=3)
+        hits = r.search(q, mode, k=3)
         assert [h.rank for h in hits] == [1, 2, 3], mode
         assert hits[0].chunk.id == "p007.1", mode
         assert (hits[0].dense is None) == (mode == "bm25"), mode
-    dense = r.search("今年新建多少个公共充电桩？", "dense", k=5)
+    dense = r.search(q, "dense", k=5)
     assert [h.score for h in dense] == sorted((h.score for h in dense), reverse=True)
     with pytest.raises(ValueError, match="bm25, dense, hybrid"):
-        r.search("问题", "sparse")
+        r.search(Query.parse("问题"), "sparse")
 
 
 def test_retriever_rejects_mismatched_chunks(tiny_assistant):

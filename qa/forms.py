@@ -1,0 +1,167 @@
+"""Answers shaped like the question: several questions in one (`parts`) and overviews (`points`).
+
+Both are built only from spans of the plan, as single answers are: a part is a single answer to
+one sub-question; a point is a sentence (or its first clauses) of a retrieved passage. The only
+words added are the fixed lead, the circled numbers and the sub-questions as the user asked them.
+"""
+from __future__ import annotations
+
+import re
+
+from .chunking import SENTENCE_RE, Span, clauses, sentence_windows
+from .dialogue import GENERIC, YEAR_WORD, follow
+from .text import bigram_set, normalize
+
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"           # numbering without digits: every digit of an answer is the plan's
+POINTS_LEAD = "计划中与此相关的要点："
+MAX_POINTS, MIN_POINTS = 6, 3
+MAX_ANSWER_CHARS = 600
+MAX_POINT_CHARS = 150
+MIN_POINT_CHARS = 10
+# A point's score: its passage's retrieval score (relative to the first), its best window's cosine to
+# the topic, and the share of the topic's words it holds; each point already drawn from its paragraph
+# adds PARAGRAPH_BONUS (a topic is mostly one paragraph's: 0.3 measured better than 0 or a penalty on dev).
+REL_WEIGHT, COS_WEIGHT, WORD_WEIGHT, PARAGRAPH_BONUS = 1.0, 4.0, 1.0, 0.3
+MIN_RELATIVE = 0.0        # passages scoring below this share of the first give no points
+
+ASKS = re.compile(r"多少|(?<!好)几|什么|啥|哪|怎么|如何|咋|吗|呢|是否|有没有|排第")
+PIECE_END = re.compile(r"[?？!！。;；,，]+|以及|另外|同时")
+COORD = re.compile(r"^(?P<l>.+?)(?:和|与|跟|及)(?P<r>[^和与跟及]+?)(?P<each>各|分别|各自)(?P<t>.+)$")
+LEAD_WORDS = re.compile(rf"^(?:{YEAR_WORD}|{GENERIC.pattern})*")
+PLAN_NOUNS = (r"打算|举措|措施|安排|政策|动作|大动作|新动作|招|扶持|支持|计划|办法|要求|改善|改革|保障|门路|布局|重点|方面|"
+              r"领域|事|实事|工作|部署|行动|主线|思路|方向|新招|项目|规划|路子|目标和举措")
+PLURAL_NOUNS = r"打算|举措|措施|安排|政策|动作|大动作|新动作|招|新招|扶持|计划|部署|行动|门路|路子|布局|实事|推广计划|培育计划|推动办法|改善|保障|工作安排"
+OVERVIEW_Q = re.compile(
+    rf"(?:哪些|哪几项|哪方面的?)(?:新的?)?(?:推动|推广|培育|发展|支持|保障|具体)?(?:{PLAN_NOUNS})"
+    rf"|(?:什么|啥|些什么|些啥)(?:样的)?(?:新的?)?(?:推动|推广|培育|发展|支持|保障|具体)?(?:{PLURAL_NOUNS})"
+    r"|(?:打算|准备|要|该|会)?(?:怎么|如何|怎样|咋)(?!样|办|定|说)[\u4e00-\u9fff]{1,3}$"
+    r"|(?:完成|做|干|搞)得?怎么样|(?:做|干|办)了?(?:哪些|什么|啥)(?:事|工作)?"
+    r"|重点(?:抓|做|干|推进|盯)(?:什么|啥|哪些)|(?:准备|打算)(?:干|做|搞|动)点?(?:什么|啥|哪些)")
+END = re.compile(r"[?？!！。.\s]+$")
+HEADING = re.compile(r"^(?:[一二三四五六七八九十]、|\([一二三四五六七八九十]\)|统筹做好)")
+FIGURE_ASK = re.compile(r"多少|几[个家所条项座万亿千百十成]|第几|排名")
+
+
+def is_overview(question: str) -> bool:
+    """Asks what is planned or done about a topic (有哪些举措, 怎么做…), not for a figure."""
+    q = END.sub("", normalize(question))
+    return any(OVERVIEW_Q.search(part) for part in PIECE_END.split(q)) and not FIGURE_ASK.search(q)
+
+
+def topic(question: str) -> str:
+    """An overview question without its 'what are the measures' words: what to search for."""
+    parts = [OVERVIEW_Q.sub("", p).strip() for p in PIECE_END.split(END.sub("", normalize(question)))]
+    return " ".join(p for p in parts if p) or question
+
+
+# ---- several questions in one -------------------------------------------------------------
+
+def pieces(question: str) -> list:
+    """The asks of a question, in order; a clause that asks nothing joins the next ask (or the last)."""
+    text = normalize(question)
+    parts, pending = [], ""
+    for piece in PIECE_END.split(text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if ASKS.search(piece):
+            parts.append(pending + piece)
+            pending = ""
+        else:
+            pending += piece + "，"
+    if pending and parts:
+        parts[-1] += "，" + pending.rstrip("，")
+    return parts or [text]
+
+
+def coordinated(ask: str) -> list:
+    """'今年新培育A和B各多少家' -> ['今年新培育A多少家', '今年新培育B多少家']; else [ask]."""
+    m = COORD.match(ask)
+    if not m or not ASKS.search(m["t"]):
+        return [ask]
+    lead = LEAD_WORDS.match(m["l"]).group()
+    items = [i for i in m["l"][len(lead):].split("、") + [m["r"]] if i]
+    if len(items) < 2 or any(len(i) < 2 for i in items):
+        return [ask]
+    return [lead + item + m["t"] for item in items]
+
+
+def split_parts(question: str) -> list:
+    """The sub-questions of a question that asks several things, each read as a whole question
+    (a later ask is read against the one before, as a follow-up is); [question] when it asks one."""
+    asks = [sub for ask in pieces(question) for sub in coordinated(ask)]
+    if len(asks) < 2:
+        return [question]
+    out, previous = [], None
+    for ask in asks:
+        previous = follow(ask, previous)
+        out.append(previous)
+    return out
+
+
+# ---- overviews ----------------------------------------------------------------------------
+
+def point_candidates(sel, q, hits: list, qvec) -> list:
+    """(score, hit, Span) for every sentence of the hits: relevance of its passage, its best
+    window's cosine to the question, and the question's words it holds."""
+    top = hits[0].score or 1.0
+    part = hits[0].chunk.path[:1]            # points come from the part of the plan the topic lies in
+    out = []
+    for hit in hits:
+        c = hit.chunk
+        if hit.score / top < MIN_RELATIVE or c.path[:1] != part or HEADING.match(c.text):
+            continue                         # headings are not points
+        windows = sentence_windows(c.text, c.start)
+        for sent in SENTENCE_RE.finditer(c.text):
+            span = point_span(c.text, c.start, sent)
+            if span is None or (c.path and span.text.rstrip("。") == c.path[-1]):
+                continue                       # the paragraph's lead names the topic, it is no point
+            inside = [sel.cosine(c.id, w, qvec) for w in windows if span.start <= w.start and w.end <= span.end]
+            cos = max((x for x in inside if x is not None), default=0.8)
+            score = (REL_WEIGHT * hit.score / top + COS_WEIGHT * (cos - 0.8)
+                     + WORD_WEIGHT * sel.overlap(q.tokens, bigram_set(span.text)))
+            out.append((score, hit, span))
+    return sorted(out, key=lambda t: -t[0])
+
+
+def point_span(text: str, offset: int, sent) -> Span | None:
+    """A sentence without its closing mark, cut after its last clause that fits MAX_POINT_CHARS."""
+    parts = clauses(sent.group(), offset + sent.start())
+    if not parts:
+        return None
+    start, end = parts[0].start, parts[0].end
+    for p in parts[1:]:
+        if p.end - start > MAX_POINT_CHARS:
+            break
+        end = p.end
+    body = text[start - offset:end - offset].rstrip("。；;！!？?")
+    return Span(start, start + len(body), body) if len(body) >= MIN_POINT_CHARS else None
+
+
+def choose_points(candidates: list) -> list:
+    """Greedy: the best sentence, then the next best with a bonus for each point already taken
+    from its paragraph; up to MAX_POINTS, within MAX_ANSWER_CHARS in all, no two overlapping."""
+    chosen, used = [], len(POINTS_LEAD)
+    pool = list(candidates)
+    while pool and len(chosen) < MAX_POINTS:
+        def adjusted(t):
+            same = sum(1 for _, h, _ in chosen if h.chunk.path == t[1].chunk.path and
+                       h.chunk.id.split(".")[0] == t[1].chunk.id.split(".")[0])
+            return t[0] + PARAGRAPH_BONUS * same
+        best = max(pool, key=adjusted)
+        pool.remove(best)
+        if used + len(best[2].text) + 2 > MAX_ANSWER_CHARS:
+            continue
+        if any(best[2].start < s.end and s.start < best[2].end for _, _, s in chosen):
+            continue
+        chosen.append(best)
+        used += len(best[2].text) + 2
+    return chosen
+
+
+def points_text(points: list) -> str:
+    return POINTS_LEAD + "".join(f"\n{CIRCLED[i]}{p}" for i, p in enumerate(points))
+
+
+def parts_text(parts: list) -> str:
+    return "\n".join(f"{CIRCLED[i]}{q}\n{a}" for i, (q, a) in enumerate(parts))

@@ -1,0 +1,120 @@
+"""Answers shaped like the question: follow-ups read against history, several questions in one,
+overviews. Pure string rules first, then the tiny assistant end to end."""
+import pytest
+
+from qa import dialogue, forms
+from qa.answer import ABSTAIN
+from qa.text import numbers
+
+
+@pytest.mark.parametrize("history, question, resolved", [
+    (["今年新增技能人才多少？"], "高技能人才呢？", "今年新增高技能人才多少？"),
+    (["今年GDP预期增长多少？"], "去年呢？", "去年gdp增长多少？"),
+    (["今年粮食产量要稳在多少？"], "种植面积呢？", "今年粮食种植面积要稳在多少？"),
+    (["今年要新建多少个公共充电桩？"], "那换电站呢？", "今年要新建多少换电站？"),
+    (["今年固定资产投资预期增长多少？"], "工业投资呢？", "今年工业投资预期增长多少？"),
+    (["去年全市生产总值增长了多少？"], "在全省排第几？", "去年全市生产总值增长了在全省排第几？"),
+    (["今年新增城镇就业多少人？", "那农村劳动力转移呢？"], "去年呢？", "去年新增农村劳动力转移多少？"),
+    (["今年GDP预期增长多少？"], "那明年呢？", "明年gdp增长多少？"),
+])
+def test_follow_up_is_read_against_the_question_before(history, question, resolved):
+    assert dialogue.resolve(question, history) == resolved
+
+
+@pytest.mark.parametrize("question", ["今年要改造多少个老旧小区？", "漯河职业技术学院要跟哪所大学合作？"])
+def test_a_question_with_its_own_subject_stands_alone(question):
+    assert dialogue.resolve(question, ["今年要新建多少个公共充电桩？"]) == question
+    assert dialogue.resolve(question, []) == question
+
+
+@pytest.mark.parametrize("history", ["今年新建多少？", [1], [{"q": "x"}], [{"question": 1, "answer": ""}],
+                                     [{"question": "a", "answer": "b", "extra": 1}], {"question": "a"}])
+def test_history_of_the_wrong_shape_is_refused(history):
+    with pytest.raises(ValueError, match="对话历史格式不对"):
+        dialogue.check_history(history)
+
+
+def test_history_is_capped_and_cut():
+    turns = [{"question": f"问题{i}" + "长" * 600, "answer": "答"} for i in range(25)]
+    kept = dialogue.check_history(turns)
+    assert len(kept) == dialogue.MAX_TURNS and kept[0].startswith("问题15")
+    assert {len(q) for q in kept} == {dialogue.MAX_TURN_CHARS}
+    assert dialogue.check_history(None) == [] and dialogue.check_history([{"question": "a"}]) == ["a"]
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("今年新培育省级专精特新企业和小巨人企业各多少家？", ["今年新培育省级专精特新企业多少家", "今年新培育小巨人企业多少家"]),
+    ("今年要新建多少充电桩，以及改造多少老旧小区？", ["今年要新建多少充电桩", "改造多少老旧小区"]),
+    ("今年GDP要增长多少，和去年比呢？", ["今年gdp要增长多少", "去年gdp要增长多少？"]),
+    ("我家娃不到3岁，今年托位能多多少？", ["我家娃不到3岁，今年托位能多多少？"]),
+    ("去年涨了5.4%，今年预期多少？", ["去年涨了5.4%，今年预期多少？"]),
+])
+def test_split_parts(question, parts):
+    assert forms.split_parts(question) == parts
+
+
+@pytest.mark.parametrize("question, overview", [
+    ("乡村振兴今年有哪些举措？", True), ("科技创新今年有什么安排？", True), ("城市建设今年怎么做？", True),
+    ("去年在稳经济方面做了哪些事？", True), ("今年要新建多少个公共充电桩？", False),
+    ("为了对接郑州，市里要编一个什么规划？", False), ("今天天气怎么样？", False), ("今年收入目标是怎么定的？", False),
+])
+def test_overview_cues(question, overview):
+    assert forms.is_overview(question) is overview
+
+
+def test_overview_points_are_cited_spans_of_the_plan(tiny_assistant):
+    result = tiny_assistant.ask("今年在消费和城市建设方面有哪些举措？")
+    obj, clean = result.to_json(), tiny_assistant.doc.clean
+    assert obj["kind"] == "points" and not obj["abstained"]
+    assert forms.MIN_POINTS <= len(obj["points"]) <= forms.MAX_POINTS
+    assert obj["answer"] == forms.points_text([p["text"] for p in obj["points"]])
+    assert len(obj["answer"]) <= forms.MAX_ANSWER_CHARS
+    assert len({p["start"] for p in obj["points"]}) == len(obj["points"])              # no duplicates
+    by_rank = {c["rank"]: c for c in obj["citations"]}
+    for p in obj["points"]:
+        assert clean[p["start"]:p["end"]] == p["text"]
+        cite = by_rank[p["citation"]]
+        assert cite["start"] <= p["start"] < p["end"] <= cite["end"] and [p["start"], p["end"]] in \
+            cite.get("highlights", [cite["highlight"]])
+    cited = " ".join(c["text"] for c in obj["citations"])
+    assert all(n in cited for n in numbers(obj["answer"]))          # the numbering adds no digit
+
+
+def test_overview_of_a_topic_the_plan_does_not_treat_abstains(tiny_assistant):
+    obj = tiny_assistant.ask("航天卫星今年有哪些举措？").to_json()
+    assert (obj["kind"], obj["abstained"], obj["answer"]) == ("abstain", True, ABSTAIN)
+
+
+def test_two_questions_in_one_get_two_cited_answers(tiny_assistant):
+    obj = tiny_assistant.ask("今年新建多少个公共充电桩？改造多少个老旧小区？").to_json()
+    clean = tiny_assistant.doc.clean
+    assert obj["kind"] == "parts" and not obj["abstained"]
+    assert [p["answer"] for p in obj["parts"]] == ["新建公共充电桩1000个", "改造老旧小区95个"]
+    for p in obj["parts"]:
+        assert clean[p["start"]:p["end"]] == p["answer"]
+        assert p["answer"] in obj["citations"][p["citation"] - 1]["text"]
+    assert obj["answer"] == forms.parts_text([(p["question"], p["answer"]) for p in obj["parts"]])
+
+
+def test_a_part_the_plan_does_not_answer_says_so_alone(tiny_assistant):
+    obj = tiny_assistant.ask("今年新建多少个公共充电桩？明年呢？").to_json()
+    assert obj["kind"] == "parts" and not obj["abstained"]
+    first, second = obj["parts"]
+    assert (first["abstained"], first["answer"]) == (False, "新建公共充电桩1000个")
+    assert (second["abstained"], second["answer"], second["citation"]) == (True, ABSTAIN, None)
+    assert second["question"].startswith("明年")
+
+
+def test_follow_up_carries_its_reading(tiny_assistant):
+    history = [{"question": "今年新建多少个公共充电桩？", "answer": "新建公共充电桩1000个"}]
+    obj = tiny_assistant.ask("老旧小区呢？", history=history).to_json()
+    assert obj["resolved_question"] == "今年新建多少老旧小区？"
+    assert (obj["abstained"], obj["answer"]) == (False, "改造老旧小区95个")
+    alone = tiny_assistant.ask("今年新建多少个公共充电桩？", history=history).to_json()
+    assert "resolved_question" not in alone
+
+
+def test_follow_up_about_a_year_the_plan_does_not_cover_abstains(tiny_assistant):
+    history = [{"question": "今年新建多少个公共充电桩？", "answer": "新建公共充电桩1000个"}]
+    obj = tiny_assistant.ask("明年呢？", history=history).to_json()
+    assert (obj["abstained"], obj["answer"], obj["resolved_question"]) == (True, ABSTAIN, "明年新建多少个公共充电桩？")
