@@ -232,6 +232,8 @@ def abstain_reason(sel: Selector, q: Query, hits: list, span: Span | None, score
         return "the figure's clause is not about the question"
     if q.places and not any(p in span.text for p in q.places):
         return "another city"
+    if q.asked_unit == "第" and "全国" in q.norm and "全国" not in span.text:
+        return "asks a national rank, the plan gives another"
     if q.wants_figure and not has_figure(span.text, q.asked_unit):
         return "no figure"
     if q.wants_figure and not figure_about_question(q, span):

@@ -34,6 +34,53 @@ def test_sets_cover_what_the_evaluation_needs(sets):
     assert 0.28 <= len(sets["test"]) / len(items) <= 0.38
 
 
+def test_sets_hold_the_three_forms(sets):
+    items = sets["dev"] + sets["test"]
+    kinds = Counter(it["type"] for it in items)
+    assert (kinds["overview"] >= 60, kinds["multi_part"] >= 30, kinds["follow_up"] >= 60) == (True, True, True)
+    assert sum(1 for it in items if it["type"] == "follow_up" and not it["answers"]) >= 10
+    for split in ("dev", "test"):
+        assert {"overview", "multi_part", "follow_up"} <= {it["type"] for it in sets[split]}, split
+
+
+def test_checker_catches_bad_form_items(real_doc):
+    overview = {"id": "o1", "question": "乡村振兴今年有哪些举措？", "answers": ["高标准农田", "粮食产量"],
+                "evidence": ["高标准农田"], "type": "overview", "section": "(七)",
+                "key_points": ["高标准农田", "粮食产量"], "min_points": 2}
+    multi = {"id": "m1", "question": "充电桩和托位今年各新增多少？", "answers": ["580个", "1900个"],
+             "evidence": ["新建公共充电桩580个", "托位数1900个"], "type": "multi_part", "section": "(五)",
+             "parts": [["580个"], ["1900个"]]}
+    follow = {"id": "f1", "question": "去年呢？", "answers": [], "evidence": [], "type": "follow_up",
+              "section": "(五)", "history": ["今年新建多少个公共充电桩？"]}
+    bad = [
+        {**overview, "id": "o2", "key_points": ["高标准农田", "不在计划里的话"], "answers": ["高标准农田", "不在计划里的话"]},
+        {**overview, "id": "o3", "min_points": 3},
+        {**multi, "id": "m2", "parts": [["580个", "1900个"]]},
+        {**follow, "id": "f2", "history": []},
+        {**follow, "id": "f3", "history": None, "extra": 1},
+    ]
+    problems = evaluate.check_set([overview, multi, follow] + bad, real_doc.clean, real_doc.paragraphs)
+    assert [p.split(":")[0] for p in problems] == ["o2", "o3", "m2", "f2", "f3"]
+
+
+def test_form_records_score_each_form(real_doc):
+    from types import SimpleNamespace as NS
+    overview = {"type": "overview", "key_points": ["新建公共充电桩580个", "改造老旧小区|不在计划里"], "min_points": 2}
+    start = real_doc.clean.index("新建公共充电桩580个")
+    shown = NS(answer="要点：①新建公共充电桩580个 ②改造老旧小区", abstained=False,
+               points=[{"start": start, "end": start + 12}])
+    assert evaluate.form_record(overview, shown, real_doc) == {"correct": True, "covered": 2, "points_total": 1,
+                                                                "points_good": 1}
+    multi = {"type": "multi_part", "parts": [["580个"], []]}
+    both = NS(answer="", abstained=False, parts=[{"answer": "新建公共充电桩580个", "abstained": False},
+                                                 {"answer": "抱歉", "abstained": True}])
+    assert evaluate.form_record(multi, both, real_doc) == {"correct": True}
+    one = NS(answer="新建公共充电桩580个", abstained=False, parts=None)     # the [] part cannot be checked
+    assert evaluate.form_record(multi, one, real_doc) == {"correct": False}
+    follow = {"type": "follow_up", "answers": []}
+    assert evaluate.form_record(follow, NS(answer="x", abstained=False), real_doc) == {"correct": False}
+
+
 def test_checker_catches_bad_items(real_doc):
     good = {"id": "x1", "question": "今年新建多少个充电桩？", "answers": ["580个"],
             "evidence": ["新建公共充电桩580个"], "type": "numeric", "section": "(五)"}
