@@ -7,12 +7,13 @@ import re
 import time
 
 from . import dialogue, document, forms, store
+from .chunking import SENTENCE_RE
 from .answer import ABSTAIN, OFF_TOPIC, Answer, Selector, answer, citation
 from .config import Settings
 from .embedding import load_embedder
 from .query import Query
 from .retrieval import Retriever
-from .text import normalize
+from .text import bigram_set, expand, normalize
 
 EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公共充电桩？"
 NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），例如：今年要新建多少个公共充电桩？"
@@ -51,6 +52,7 @@ class Assistant:
         result.question, result.notice = question, notice
         if resolved != question:
             result.resolved_question = resolved
+            result = self.about_new_subject(result, question)
         result.timings_ms = {"total": round((time.perf_counter() - t0) * 1000, 2), **result.timings_ms}
         return result
 
@@ -133,6 +135,24 @@ class Assistant:
                   for _, h, s in chosen]
         return Answer("", forms.points_text([p["text"] for p in points]), False, self.cite_spans(cites),
                       hits=gate.hits, kind="points", points=points, timings_ms=gate.timings_ms)
+
+    def about_new_subject(self, result: Answer, question: str) -> Answer:
+        """A "那X呢？" follow-up is answered only by a sentence that names X (a word of it, or the plan's
+        word for it): otherwise the answer is still about the earlier subject, and the plan is silent
+        on X. (Measured on dev follow-ups: accuracy 0.850 without the check, 0.874 with it; requiring
+        the last three characters of X instead: 0.874.)"""
+        subject = dialogue.new_subject(question)
+        if subject is None or result.abstained or result.kind not in ("", "span"):
+            return result
+        first = result.citations[0]
+        start = first["highlight"][0] - first["start"]
+        sentence = next((m.group() for m in SENTENCE_RE.finditer(first["text"]) if m.start() <= start < m.end()), "")
+        if bigram_set(expand(normalize(subject))) & bigram_set(sentence):
+            return result
+        plain = [{k: v for k, v in c.items() if k not in ("highlight", "highlights")} for c in result.citations]
+        return Answer(result.question, ABSTAIN, True, plain, result.timings_ms, result.hits,
+                      result.notice, resolved_question=result.resolved_question,
+                      reason="the answer does not name the follow-up's subject")
 
     @staticmethod
     def cite_spans(cites: dict) -> list:

@@ -24,7 +24,7 @@ WH = re.compile(r"多少|几|什么|啥|哪|怎么|咋|如何|吗|是否|有没�
 GENERIC = re.compile(r"新增|新建|新培育|新开业|培育|建设|建成|改造|完成|实施|推进|开工|达到|增长|增加|提高|提升|下降|减少|"
                      r"累计|一共|总共|合计|全市|全省|全国|咱们|我们|漯河|市里|在|排|第|名|位|的|了|是|有|要|能|会|将|"
                      r"和|跟|与|同|比|相比|比较|那么|那|还有|再|又|呢|吧|啊|情况|具体|大概|到底|数字|目标|计划|"
-                     r"么|吗|这个|那个|这些|其中|它们|方面|实际|预期|处于|处在")
+                     r"么|吗|这个|那个|这些|其中|它们|方面|实际|预期|处于|处在|各|分别|都")
 MEASURE = (r"面积|产量|人数|数量|投资额?|增速|增幅|收入|比重|占比|规模|总量|总数|产值|增加值|排名|位次|标准|金额|资金|个数|"
            r"[一-鿿]{0,4}率|浓度|天数|里程|长度|产能|销售额|营收|税收|利润|总额|进度|工程量")
 MEASURE_END = re.compile(rf"(?:{MEASURE})(?:目标)?$")
@@ -136,6 +136,18 @@ def follow(question: str, previous: str | None) -> str:
             return ASK.sub("", prev) + subject + "？"
         return with_subject(prev, subject) + "？"
     return question
+
+
+def new_subject(question: str) -> str | None:
+    """The new thing a follow-up asks about: X of "那X呢？" (without year words) or of "其中X有多少？";
+    None for other questions."""
+    q = core(question)
+    among = re.match(rf"^(?:那)?其中(?P<x>.+?)(?:{ASK.pattern}|占|有|是)", q)
+    x = among or X_ONLY.match(q)
+    if not x or YEAR_ONLY.match(q):
+        return None
+    subject = re.sub(rf"^(?:{YEAR_WORD})的?", "", x["x"])
+    return subject if content(subject) else None
 
 
 def resolve(question: str, history: list) -> str:

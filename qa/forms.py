@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .chunking import SENTENCE_RE, Span, clauses, sentence_windows
-from .dialogue import GENERIC, YEAR_WORD, follow
+from .dialogue import GENERIC, YEAR_WORD, content, follow
 from .text import bigram_set, normalize
 
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"           # numbering without digits: every digit of an answer is the plan's
@@ -25,7 +25,7 @@ REL_WEIGHT, COS_WEIGHT, WORD_WEIGHT, PARAGRAPH_BONUS = 1.0, 4.0, 1.0, 0.3
 MIN_RELATIVE = 0.0        # passages scoring below this share of the first give no points
 
 ASKS = re.compile(r"多少|(?<!好)几|什么|啥|哪|怎么|如何|咋|吗|呢|是否|有没有|排第")
-PIECE_END = re.compile(r"[?？!！。;；,，]+|以及|另外|同时")
+PIECE_END = re.compile(r"([?？!！。;；,，、:：]+|以及|另外|同时)")
 COORD = re.compile(r"^(?P<l>.+?)(?:和|与|跟|及)(?P<r>[^和与跟及]+?)(?P<each>各|分别|各自)(?P<t>.+)$")
 LEAD_WORDS = re.compile(rf"^(?:{YEAR_WORD}|{GENERIC.pattern})*")
 PLAN_NOUNS = (r"打算|举措|措施|安排|政策|动作|大动作|新动作|招|扶持|支持|计划|办法|要求|改善|改革|保障|门路|布局|重点|方面|"
@@ -45,32 +45,36 @@ FIGURE_ASK = re.compile(r"多少|几[个家所条项座万亿千百十成]|第�
 def is_overview(question: str) -> bool:
     """Asks what is planned or done about a topic (有哪些举措, 怎么做…), not for a figure."""
     q = END.sub("", normalize(question))
-    return any(OVERVIEW_Q.search(part) for part in PIECE_END.split(q)) and not FIGURE_ASK.search(q)
+    return any(OVERVIEW_Q.search(part) for part in PIECE_END.split(q)[0::2]) and not FIGURE_ASK.search(q)
 
 
 def topic(question: str) -> str:
     """An overview question without its 'what are the measures' words: what to search for."""
-    parts = [OVERVIEW_Q.sub("", p).strip() for p in PIECE_END.split(END.sub("", normalize(question)))]
+    parts = [OVERVIEW_Q.sub("", p).strip() for p in PIECE_END.split(END.sub("", normalize(question)))[0::2]]
     return " ".join(p for p in parts if p) or question
 
 
 # ---- several questions in one -------------------------------------------------------------
 
 def pieces(question: str) -> list:
-    """The asks of a question, in order; a clause that asks nothing joins the next ask (or the last)."""
+    """The asks of a question, in order. A clause that asks nothing joins the next ask (or the
+    last), with its own mark; a bare ask after several such clauses ("A、B各是多少") is asked of each."""
     text = normalize(question)
-    parts, pending = [], ""
-    for piece in PIECE_END.split(text):
-        piece = piece.strip()
-        if not piece:
+    tokens = PIECE_END.split(text)
+    parts, pending = [], []
+    for piece, mark in zip(tokens[0::2], tokens[1::2] + [""]):
+        if not piece.strip():
             continue
-        if ASKS.search(piece):
-            parts.append(pending + piece)
-            pending = ""
+        if not ASKS.search(piece):
+            pending.append((piece, mark))
+        elif len(pending) >= 2 and not content(piece):
+            parts += [p + piece for p, _ in pending]
+            pending = []
         else:
-            pending += piece + "，"
+            parts.append("".join(p + m for p, m in pending) + piece)
+            pending = []
     if pending and parts:
-        parts[-1] += "，" + pending.rstrip("，")
+        parts[-1] += "，" + "".join(p + m for p, m in pending).rstrip("，,、")
     return parts or [text]
 
 
@@ -86,10 +90,15 @@ def coordinated(ask: str) -> list:
     return [lead + item + m["t"] for item in items]
 
 
+def split_asks(question: str) -> list:
+    """The asks of a question as written, coordinated subjects split (A和B各多少 -> A多少, B多少)."""
+    return [sub for ask in pieces(question) for sub in coordinated(ask)]
+
+
 def split_parts(question: str) -> list:
     """The sub-questions of a question that asks several things, each read as a whole question
     (a later ask is read against the one before, as a follow-up is); [question] when it asks one."""
-    asks = [sub for ask in pieces(question) for sub in coordinated(ask)]
+    asks = split_asks(question)
     if len(asks) < 2:
         return [question]
     out, previous = [], None

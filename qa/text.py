@@ -132,12 +132,6 @@ SYNONYMS = {
 }
 
 
-def search_form(question: str, synonyms: bool = True) -> str:
-    """The question as BM25, the model and answer selection see it: normalised, synonyms appended."""
-    text = normalize(question)
-    return expand(text) if synonyms else text
-
-
 def expand(text: str) -> str:
     """Append the plan's wording for any colloquial term in a normalised question."""
     extra = [plan for said, plan in SYNONYMS.items() if said in text and plan not in text]

@@ -118,3 +118,11 @@ def test_follow_up_about_a_year_the_plan_does_not_cover_abstains(tiny_assistant)
     history = [{"question": "今年新建多少个公共充电桩？", "answer": "新建公共充电桩1000个"}]
     obj = tiny_assistant.ask("明年呢？", history=history).to_json()
     assert (obj["abstained"], obj["answer"], obj["resolved_question"]) == (True, ABSTAIN, "明年新建多少个公共充电桩？")
+
+
+def test_follow_up_about_something_the_span_does_not_name_abstains(tiny_assistant):
+    history = [{"question": "今年新建多少个公共充电桩？", "answer": "新建公共充电桩1000个"}]
+    obj = tiny_assistant.ask("那加氢站呢？", history=history).to_json()
+    assert (obj["abstained"], obj["answer"]) == (True, ABSTAIN)
+    assert all("highlight" not in c for c in obj["citations"])
+    assert dialogue.new_subject("那加氢站呢？") == "加氢站" and dialogue.new_subject("去年呢？") is None
