@@ -31,7 +31,8 @@ def test_sets_cover_what_the_evaluation_needs(sets):
     assert len({it["id"] for it in items}) == len(items)
     for split in ("dev", "test"):
         assert SECTIONS <= {it["section"] for it in sets[split]}, split
-    assert 0.28 <= len(sets["test"]) / len(items) <= 0.38
+    # a fifth to a third in test (dev grew by 185 dev-only items written to tune the forms, issue 12)
+    assert 0.2 <= len(sets["test"]) / len(items) <= 0.38
 
 
 def test_sets_hold_the_three_forms(sets):
