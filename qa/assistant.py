@@ -91,11 +91,13 @@ class Assistant:
     def several(self, question: str, parts: list, mode: str, depth: int | None) -> Answer:
         """One single answer per part. When every part is answered by the same span, the question
         is answered as one (it names two things of one measure: 周漯平高速和平漯周高铁分别…)."""
+        whole = Query.parse(question, self.settings.use_synonyms)
         queries = [Query.parse(p, self.settings.use_synonyms) for p in parts]
-        answers = [self.single(q, mode, depth, v) for q, v in zip(queries, self.vectors(queries, mode))]
+        vectors = self.vectors([whole] + queries, mode)             # one encoder call for all
+        answers = [self.single(q, mode, depth, v) for q, v in zip(queries, vectors[1:])]
         spans = {tuple(a.citations[0].get("highlight", ())) for a in answers if not a.abstained}
         if len(spans) == 1 and not any(a.abstained for a in answers):
-            return self.single(Query.parse(question, self.settings.use_synonyms), mode, depth)
+            return self.single(whole, mode, depth, vectors[0])
         cites, rows = {}, []
         for text, a in zip(parts, answers):
             first = a.citations[0] if a.citations and "highlight" in a.citations[0] else None
@@ -109,7 +111,8 @@ class Assistant:
             rows.append(row)
         abstained = all(a.abstained for a in answers)
         return Answer("", forms.parts_text([(r["question"], r["answer"]) for r in rows]), abstained,
-                      self.cite_spans(cites), hits=interleave([a.hits for a in answers]),
+                      self.cite_spans(cites),
+                      hits=self.retriever.search(whole, mode, max(depth or 0, self.settings.top_k), vectors[0]),
                       kind="abstain" if abstained else "parts",
                       parts=rows, timings_ms=answers[0].timings_ms)
 
@@ -164,13 +167,3 @@ class Assistant:
             out.append(citation(hit, rank, spans[0], tuple(spans[1:])))
         return out
 
-
-def interleave(rankings: list) -> list:
-    """The parts' rankings taken in turn (first of each, then second of each…), each passage once."""
-    seen, out = set(), []
-    for row in zip(*rankings):
-        for hit in row:
-            if hit.chunk.id not in seen:
-                seen.add(hit.chunk.id)
-                out.append(hit)
-    return out

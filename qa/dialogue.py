@@ -12,7 +12,7 @@ import re
 from .text import normalize
 
 MAX_TURNS = 10            # history kept: the most recent turns
-MAX_TURN_CHARS = 500      # per question or answer in history
+MAX_TURN_CHARS = 500      # per earlier question (answers are not read)
 BAD_HISTORY = "对话历史格式不对：应为 [{\"question\": \"…\", \"answer\": \"…\"}, …] 的列表。"
 
 YEAR_WORD = r"今年|去年|明年|前年|后年|上一年|(?:20\d\d)年?"
@@ -26,7 +26,7 @@ GENERIC = re.compile(r"新增|新建|新培育|新开业|培育|建设|建成|�
                      r"和|跟|与|同|比|相比|比较|那么|那|还有|再|又|呢|吧|啊|情况|具体|大概|到底|数字|目标|计划|"
                      r"么|吗|这个|那个|这些|其中|它们|方面|实际|预期|处于|处在|各|分别|都")
 MEASURE = (r"面积|产量|人数|数量|投资额?|增速|增幅|收入|比重|占比|规模|总量|总数|产值|增加值|排名|位次|标准|金额|资金|个数|"
-           r"[一-鿿]{0,4}率|浓度|天数|里程|长度|产能|销售额|营收|税收|利润|总额|进度|工程量")
+           r"[\u4e00-\u9fff]{0,4}率|浓度|天数|里程|长度|产能|销售额|营收|税收|利润|总额|进度|工程量")
 MEASURE_END = re.compile(rf"(?:{MEASURE})(?:目标)?$")
 UNIT_AFTER_ASK = re.compile(r"(多少|几)(?:个百分点|个|家|所|条|项|座|人次|人|万人|亿元|万元|元|公里|万亩|亩|吨|万吨|天|场|户|套|"
                             r"张|台|辆|处|名)")
@@ -39,7 +39,6 @@ YEAR_ONLY = re.compile(rf"^(?:那|那么|还有)?(?:和|跟|与|同|比)?(?P<yea
                        r"(?:呢|的呢|情况呢|怎么样|咋样|如何|多少|是多少|的情况)?$")
 X_ONLY = re.compile(r"^(?:那么|那|还有|再问一下|另外)?(?P<x>.+?)(?:的)?(?:呢|怎么样|咋样|如何|情况呢|的情况)$")
 END_PUNCT = re.compile(r"[?？!！。.,，;；\s]+$")
-CJK = re.compile(r"[\u4e00-\u9fffa-z0-9]")
 
 
 def check_history(history) -> list:

@@ -25,6 +25,8 @@ TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "un
          "overview", "multi_part", "follow_up")
 FORMS = {"overview": {"key_points", "min_points"}, "multi_part": {"parts"}, "follow_up": {"history"}}
 SPLITS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl"}
+TRAIN = ROOT / "eval" / "train.jsonl"      # for learning (issue 13); never evaluated on
+NEAR_DUPLICATE = 0.6             # character-bigram Jaccard at or above which two questions are one
 KEYS = {"id", "question", "answers", "evidence", "type", "section"}
 MAX_K = 10
 COPY_RUN = 6                     # a question "copies" its evidence when they share 6 characters
@@ -43,6 +45,28 @@ def load_set(path: Path) -> list:
             except ValueError as exc:
                 raise ValueError(f"{path}:{n}: not valid JSON ({exc})") from exc
     return items
+
+
+def question_grams(text: str) -> frozenset:
+    """A question's character bigrams, punctuation and spaces dropped."""
+    text = re.sub(r"[^\w]", "", text.lower())
+    return frozenset(text[i:i + 2] for i in range(len(text) - 1)) or frozenset([text])
+
+
+def bigram_jaccard(a: str, b: str) -> float:
+    """Jaccard similarity of the two questions' character bigrams."""
+    x, y = question_grams(a), question_grams(b)
+    return len(x & y) / len(x | y)
+
+
+def near_duplicates(items: list, others: list, threshold: float = NEAR_DUPLICATE) -> list:
+    """(id, other id) for every item whose question is a near-duplicate of one of `others`."""
+    theirs = [(o["id"], question_grams(o["question"])) for o in others]
+    out = []
+    for it in items:
+        mine = question_grams(it["question"])
+        out += [(it["id"], oid) for oid, g in theirs if len(mine & g) >= threshold * len(mine | g)]
+    return out
 
 
 def shares_run(a: str, b: str, n: int = COPY_RUN) -> bool:

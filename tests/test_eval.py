@@ -82,6 +82,25 @@ def test_form_records_score_each_form(real_doc):
     assert evaluate.form_record(follow, NS(answer="x", abstained=False), real_doc) == {"correct": False}
 
 
+def test_train_split_is_valid_and_apart_from_dev_and_test(real_doc, sets):
+    """The training split (issue 13) is hand-written from the plan, mostly paraphrased, with
+    unanswerable near-misses, and holds no near-duplicate of a dev or test question."""
+    train = evaluate.load_set(evaluate.TRAIN)
+    assert evaluate.check_set(train, real_doc.clean, real_doc.paragraphs) == []
+    assert len(train) >= 1500 and sum(1 for it in train if not it["answers"]) >= 250
+    copied = sum(1 for it in train if any(evaluate.shares_run(it["question"], ev) for ev in it["evidence"]))
+    assert copied / len(train) <= 0.25                   # three in four or more say it in their own words
+    sections = {it["section"] for it in train}
+    assert SECTIONS <= sections
+    assert evaluate.near_duplicates(train, sets["dev"] + sets["test"]) == []
+
+
+def test_near_duplicates_are_found():
+    items = [{"id": "a", "question": "今年要新建多少个公共充电桩？"}, {"id": "b", "question": "老旧小区改造多少个？"}]
+    others = [{"id": "x", "question": "今年新建多少个公共充电桩"}]
+    assert evaluate.near_duplicates(items, others) == [("a", "x")]
+
+
 def test_checker_catches_bad_items(real_doc):
     good = {"id": "x1", "question": "今年新建多少个充电桩？", "answers": ["580个"],
             "evidence": ["新建公共充电桩580个"], "type": "numeric", "section": "(五)"}
