@@ -21,7 +21,7 @@ for var in ("NO_PROXY", "no_proxy"):                         # loopback must nev
 
 import gradio as gr  # noqa: E402
 
-from qa import commitments, dialogue  # noqa: E402
+from qa import commitments, dialogue, forms  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 
 TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
@@ -57,11 +57,10 @@ def reply_text(result: dict) -> str:
     (one per point or part)."""
     head = f"按“{result['resolved_question']}”理解\n" if result.get("resolved_question") else ""
     if result.get("points"):
-        from qa.forms import CIRCLED, POINTS_LEAD
-        body = POINTS_LEAD + "".join(f"\n{CIRCLED[i]}{p['text']}[{p['citation']}]" for i, p in enumerate(result["points"]))
+        body = forms.POINTS_LEAD + "".join(f"\n{forms.CIRCLED[i]}{p['text']}[{p['citation']}]"
+                                           for i, p in enumerate(result["points"]))
     elif result.get("parts"):
-        from qa.forms import CIRCLED
-        body = "\n".join(f"{CIRCLED[i]}{p['question']}\n{p['answer']}" + (f"[{p['citation']}]" if p["citation"] else "")
+        body = "\n".join(f"{forms.CIRCLED[i]}{p['question']}\n{p['answer']}" + (f"[{p['citation']}]" if p["citation"] else "")
                          for i, p in enumerate(result["parts"]))
     else:
         body = result["answer"] + ("" if result["abstained"] else "[1]")
