@@ -60,6 +60,12 @@ class Answer:
         return out
 
 
+def content_bigrams(q: Query) -> list:
+    """The question's CJK bigrams that are not two question/function characters."""
+    return [t for t in q.tokens if len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff"
+            and not (t[0] in STOP_CHARS and t[1] in STOP_CHARS)]
+
+
 class Selector:
     """Scores spans against a question: IDF-weighted character bigrams, and (when the span vectors
     and the question's vector are at hand) the cosine between them."""
@@ -89,15 +95,13 @@ class Selector:
         """Does the plan use any content word of the question: a CJK bigram that is not two
         question/function characters, a latin token (gdp, the g of 5g), or a name such as 7-11?
         Bare numbers do not count."""
-        words = [t for t in q.tokens if t[0].isascii() and t[0].isalpha()
-                 or len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff" and not (t[0] in STOP_CHARS and t[1] in STOP_CHARS)]
+        words = [t for t in q.tokens if t[0].isascii() and t[0].isalpha()] + content_bigrams(q)
         return (any(t in self.idf for t in words)
                 or any(all(t in self.idf for t in bigram_tokens(n)) for n in NAME_RE.findall(q.text)))
 
     def known_share(self, q: "Query") -> float:
         """The share of the question's content bigrams (as knows_any counts them) that the plan uses."""
-        words = [t for t in q.tokens if len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff"
-                 and not (t[0] in STOP_CHARS and t[1] in STOP_CHARS)]
+        words = content_bigrams(q)
         return sum(1 for t in words if t in self.idf) / len(words) if words else 0.0
 
     def weight(self, tokens: set) -> float:
@@ -264,8 +268,12 @@ def answer(sel: Selector, q: Query, hits: list, settings, qvec=None, max_citatio
     if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so
         return Answer(question, NO_FIGURE.format(span=span.text.rstrip("。")), True,
                       cited(hit, span, hits, max_citations), reason=reason)
-    return Answer(question, ABSTAIN, True, [citation(h, i) for i, h in enumerate(hits[:max_citations], start=1)],
-                  reason=reason)
+    return Answer(question, ABSTAIN, True, ranked_citations(hits, max_citations), reason=reason)
+
+
+def ranked_citations(hits: list, n: int) -> list:
+    """The first `n` hits as citations, in rank order, nothing highlighted (an abstention's)."""
+    return [citation(h, i) for i, h in enumerate(hits[:n], start=1)]
 
 
 def cited(hit, span: Span, hits: list, n: int) -> list:

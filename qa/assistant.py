@@ -7,8 +7,8 @@ import re
 import time
 
 from . import dialogue, document, forms, store
-from .chunking import SENTENCE_RE
-from .answer import ABSTAIN, OFF_TOPIC, Answer, Selector, answer, citation
+from .chunking import SENTENCE_RE, Span
+from .answer import ABSTAIN, OFF_TOPIC, Answer, Selector, answer, citation, ranked_citations
 from .config import Settings
 from .embedding import load_embedder
 from .query import Query
@@ -20,6 +20,7 @@ NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），�
 TRUNCATED = "问题过长，只按前{n}个字作答。"
 WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
 OVERVIEW_DEPTH = 16       # passages an overview draws its points from (swept 5, 8, 12, 16, 24 on dev)
+OVERVIEW_GATE = 3         # passages whose spans the overview abstention reads (as calibrated)
 
 
 class Assistant:
@@ -42,11 +43,11 @@ class Assistant:
         mode = mode or self.settings.mode
         t0 = time.perf_counter()
         resolved = dialogue.resolve(question, earlier) if earlier else question
-        parts = [resolved] if forms.is_overview(resolved) else forms.split_parts(resolved)
-        if len(parts) > 1:
-            result = self.several(resolved, parts, mode, depth)
-        elif forms.is_overview(resolved):            # asks what is planned about a topic
+        parts = None if forms.is_overview(resolved) else forms.split_parts(resolved)
+        if parts is None:                            # asks what is planned about a topic
             result = self.overview(resolved, mode)
+        elif len(parts) > 1:
+            result = self.several(resolved, parts, mode, depth)
         else:
             result = self.single(Query.parse(resolved, self.settings.use_synonyms), mode, depth)
         result.question, result.notice = question, notice
@@ -122,11 +123,11 @@ class Assistant:
         qvec = self.vectors([q], mode)[0]
         gate = self.single(q, mode, OVERVIEW_DEPTH, qvec)
         known = self.selector.known_share(q)
-        best = self.selector.best_cosine(gate.hits[: self.settings.top_k - 2], qvec)
+        best = self.selector.best_cosine(gate.hits[:OVERVIEW_GATE], qvec)
         far = best is not None and best < self.settings.overview_min_span_cosine
         if gate.reason in OFF_TOPIC or known == 0 or (far and known <= self.settings.overview_few_known):
-            return Answer(question, ABSTAIN, True, [citation(h, i) for i, h in enumerate(gate.hits[:3], start=1)],
-                          hits=gate.hits, timings_ms=gate.timings_ms)
+            return Answer(question, ABSTAIN, True, ranked_citations(gate.hits, 3), hits=gate.hits,
+                          timings_ms=gate.timings_ms)
         chosen = forms.choose_points(forms.point_candidates(self.selector, q, gate.hits, qvec))
         if len(chosen) < forms.MIN_POINTS:
             return gate                                  # too little for an overview: the single answer
@@ -160,7 +161,6 @@ class Assistant:
     @staticmethod
     def cite_spans(cites: dict) -> list:
         """Citations in order, each with the spans it supports highlighted."""
-        from .chunking import Span
         out = []
         for rank, (hit, spans) in enumerate(cites.values(), start=1):
             spans = [Span(a, b, "") for a, b in spans]

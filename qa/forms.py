@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .answer import SPAN_COS_CENTER
 from .chunking import SENTENCE_RE, Span, clauses, sentence_windows
 from .dialogue import GENERIC, YEAR_WORD, content, follow
 from .text import bigram_set, normalize
@@ -22,7 +23,6 @@ MIN_POINT_CHARS = 10
 # the topic, and the share of the topic's words it holds; each point already drawn from its paragraph
 # adds PARAGRAPH_BONUS (a topic is mostly one paragraph's: 0.3 measured better than 0 or a penalty on dev).
 REL_WEIGHT, COS_WEIGHT, WORD_WEIGHT, PARAGRAPH_BONUS = 1.0, 4.0, 1.0, 0.3
-MIN_RELATIVE = 0.0        # passages scoring below this share of the first give no points
 
 ASKS = re.compile(r"多少|(?<!好)几|什么|啥|哪|怎么|如何|咋|吗|呢|是否|有没有|排第")
 PIECE_END = re.compile(r"([?？!！。;；,，、:：]+|以及|另外|同时)")
@@ -123,7 +123,7 @@ def point_candidates(sel, q, hits: list, qvec) -> list:
     out = []
     for hit in hits:
         c = hit.chunk
-        if hit.score / top < MIN_RELATIVE or c.path[:1] != part or HEADING.match(c.text):
+        if c.path[:1] != part or HEADING.match(c.text):
             continue                         # headings are not points
         windows = sentence_windows(c.text, c.start)
         for sent in SENTENCE_RE.finditer(c.text):
@@ -131,8 +131,8 @@ def point_candidates(sel, q, hits: list, qvec) -> list:
             if span is None or (c.path and span.text.rstrip("。") == c.path[-1]):
                 continue                       # the paragraph's lead names the topic, it is no point
             inside = [sel.cosine(c.id, w, qvec) for w in windows if span.start <= w.start and w.end <= span.end]
-            cos = max((x for x in inside if x is not None), default=0.8)
-            score = (REL_WEIGHT * hit.score / top + COS_WEIGHT * (cos - 0.8)
+            cos = max((x for x in inside if x is not None), default=SPAN_COS_CENTER)
+            score = (REL_WEIGHT * hit.score / top + COS_WEIGHT * (cos - SPAN_COS_CENTER)
                      + WORD_WEIGHT * sel.overlap(q.tokens, bigram_set(span.text)))
             out.append((score, hit, span))
     return sorted(out, key=lambda t: -t[0])
@@ -159,8 +159,7 @@ def choose_points(candidates: list) -> list:
     pool = list(candidates)
     while pool and len(chosen) < MAX_POINTS:
         def adjusted(t):
-            same = sum(1 for _, h, _ in chosen if h.chunk.path == t[1].chunk.path and
-                       h.chunk.id.split(".")[0] == t[1].chunk.id.split(".")[0])
+            same = sum(1 for _, h, _ in chosen if paragraph_id(h) == paragraph_id(t[1]))
             return t[0] + PARAGRAPH_BONUS * same
         best = max(pool, key=adjusted)
         pool.remove(best)
@@ -171,6 +170,11 @@ def choose_points(candidates: list) -> list:
         chosen.append(best)
         used += len(best[2].text) + 2
     return chosen
+
+
+def paragraph_id(hit) -> str:
+    """The paragraph a hit's chunk lies in: "p012" of chunk "p012.3"."""
+    return hit.chunk.id.split(".")[0]
 
 
 def points_text(points: list) -> str:
