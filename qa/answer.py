@@ -12,6 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .chunking import CLAUSE_RE, Span, clauses, sentence_windows, span_table  # noqa: F401  (clauses: public)
 from .query import Query
 from .text import bigram_set, bigram_tokens, numbers
@@ -70,7 +72,11 @@ class Selector:
     """Scores spans against a question: IDF-weighted character bigrams, and (when the span vectors
     and the question's vector are at hand) the cosine between them."""
 
-    def __init__(self, chunks: list, span_vectors=None):
+    def __init__(self, chunks: list, span_vectors=None, weights: list | None = None, abstainer: dict | None = None,
+                 adapter=None):
+        self.weights = weights      # fitted span-ranking weights (FEATURES order), else the hand-set ones
+        self.abstainer = abstainer  # fitted {"weights", "bias", "threshold"} over ABSTAIN_FEATURES, else None
+        self.adapter = adapter      # the query adapter (qa.train) span selection reads the question through
         df = Counter()
         for c in chunks:
             df.update(bigram_set(c.search_text))
@@ -85,6 +91,13 @@ class Selector:
             return None
         row = self.span_rows.get((chunk_id, span.start, span.end))
         return None if row is None else float(self.span_vectors[row] @ qvec)
+
+    def adapt(self, qvec):
+        """The question's vector as span selection reads it: through the adapter, renormalised."""
+        if qvec is None or self.adapter is None:
+            return qvec
+        v = qvec @ self.adapter
+        return v / (np.linalg.norm(v) or 1.0)
 
     def best_cosine(self, hits: list, qvec) -> float | None:
         """The highest cosine to the question of any candidate span of `hits`."""
@@ -145,30 +158,41 @@ def figure_about_question(q: Query, span: Span) -> bool:
                for c in CLAUSE_RE.findall(span.text) if has_figure(c, q.asked_unit))
 
 
-def span_score(sel: Selector, q: Query, hit, span: Span, ctx: float) -> float:
+# The features a candidate span is ranked by (span_features), and the hand-set weights they had
+# before issue 13 (swept one at a time on dev); qa.fit replaces them with fitted ones (WEIGHTS_FILE).
+HAND_WEIGHTS = {
+    "overlap": 1.0, "context": 0.35, "inverse_rank": 0.25, "novelty": 0.25, "length": -0.002,
+    "restates_lead": -0.4, "figure_asked": 0.3, "figure_other": 0.1, "figure_none": -0.2,
+    "unit_figures": 0.2, "figure_overlap": 0.4, "when_time": 0.25, "list_cue": 0.15,
+    "list_items": LIST_ITEM_BONUS, "wh_head": WH_HEAD_BONUS, "result_in_one": 0.3, "result_elsewhere": -0.2,
+    "target_in_two_three": 0.15, "target_in_one": -0.3,
+}
+FEATURES = tuple(HAND_WEIGHTS) + ("cosine",)
+
+
+def span_features(sel: Selector, q: Query, hit, span: Span, ctx: float, cos: float | None) -> list:
+    """One row per candidate span, in FEATURES order. `cosine` is the span's cosine to the
+    question, centred (0 when there is no vector)."""
     toks = bigram_set(span.text)
-    score = sel.overlap(q.tokens, toks) + 0.35 * ctx + 0.25 / hit.rank
-    if not q.wants_figure:   # a span that only restates the question answers nothing (a figure is new)
-        score += 0.25 * min(len(toks - q.tokens), NOVEL_ENOUGH) / NOVEL_ENOUGH
-    score -= 0.002 * len(span.text)
-    if span.start == hit.chunk.start and hit.chunk.path and span.text.rstrip("。") == hit.chunk.path[-1]:
-        score -= 0.4                      # the paragraph's lead restates the topic, it answers nothing
-    if q.wants_figure:
-        score += 0.3 if has_figure(span.text, q.asked_unit) else (0.1 if has_figure(span.text, None) else -0.2)
-        score += 0.2 * sum(1 for u in q.units if re.search(r"\d" + re.escape(u), span.text))
-        score += 0.4 * figure_overlap(sel, q, span)
-    if q.when and TIME_RE.search(span.text):
-        score += 0.25
-    if q.enumeration and "、" in span.text:   # a list answer names things; more of them, more a list
-        score += 0.15 + LIST_ITEM_BONUS * (min(span.text.count("、"), 4) - 1)
-    if q.wh_head and q.wh_head in span.text:  # 要编一个什么规划 -> a span that names a 规划
-        score += WH_HEAD_BONUS
+    fig = q.wants_figure
+    asked, other = (has_figure(span.text, q.asked_unit), has_figure(span.text, None)) if fig else (False, False)
     section = hit.chunk.path[0] if hit.chunk.path else ""
-    if q.scope == "result":
-        score += 0.3 if section == "一" else -0.2
-    elif q.scope == "target":
-        score += 0.15 if section in ("二", "三") else -0.3
-    return score
+    lists = q.enumeration and "、" in span.text
+    return [
+        sel.overlap(q.tokens, toks), ctx, 1 / hit.rank,
+        0.0 if fig else min(len(toks - q.tokens), NOVEL_ENOUGH) / NOVEL_ENOUGH,   # restating answers nothing
+        len(span.text),
+        float(span.start == hit.chunk.start and bool(hit.chunk.path) and span.text.rstrip("。") == hit.chunk.path[-1]),
+        float(fig and asked), float(fig and other and not asked), float(fig and not other),
+        sum(1 for u in q.units if re.search(r"\d" + re.escape(u), span.text)) if fig else 0.0,
+        figure_overlap(sel, q, span) if fig else 0.0,
+        float(bool(q.when and TIME_RE.search(span.text))),
+        float(lists), min(span.text.count("、"), 4) - 1 if lists else 0.0,
+        float(bool(q.wh_head and q.wh_head in span.text)),
+        float(q.scope == "result" and section == "一"), float(q.scope == "result" and section != "一"),
+        float(q.scope == "target" and section in ("二", "三")), float(q.scope == "target" and section not in ("二", "三")),
+        0.0 if cos is None else cos - SPAN_COS_CENTER,
+    ]
 
 
 def answers_figure(q: Query, span: Span) -> bool:
@@ -181,25 +205,42 @@ def answers_figure(q: Query, span: Span) -> bool:
     return new_figure and has_figure(last, q.asked_unit) and figure_about_question(q, Span(0, len(last), last))
 
 
-def select(sel: Selector, q: Query, hits: list, qvec=None, rank_weight: float = 0.0,
-           judge_weight: float = 0.0) -> tuple:
-    """The best span across the hits: (hit, span, score). Spans are ranked by span_score plus
-    rank_weight x the span's cosine to the question; the score returned, which abstention judges,
-    weighs that cosine by judge_weight instead. Ranking leans on meaning (colloquial questions share
-    few words with the plan), while a high cosine alone must not carry an off-topic question past
-    the abstention floor. For a figure question only spans that answer with a figure compete,
-    unless none does (then abstention will say so)."""
+def hand_weights(cosine_weight: float) -> list:
+    """HAND_WEIGHTS in FEATURES order, with the span cosine weighted by `cosine_weight`."""
+    return [HAND_WEIGHTS.get(name, cosine_weight) for name in FEATURES]
+
+
+def select(sel: Selector, q: Query, hits: list, qvec=None, weights: list | None = None,
+           judge_weight: float = 0.0, judge_qvec=None) -> tuple:
+    """The best span across the hits: (hit, span, judge score, rank score, features). Spans are ranked by `weights` (FEATURES
+    order; the hand-set ones without a cosine by default); the score returned, which abstention
+    judges, is the hand-set score plus judge_weight x the span's cosine to `judge_qvec` (the
+    question's own vector, when `qvec` is the adapted one) instead. Ranking leans on
+    meaning (colloquial questions share few words with the plan), while a high cosine alone must
+    not carry an off-topic question past the abstention floor. For a figure question only spans
+    that answer with a figure compete, unless none does (then abstention will say so)."""
+    rank_w = weights or hand_weights(0.0)
+    judge_w = hand_weights(0.0)
+    raw = qvec if judge_qvec is None else judge_qvec
     scored = []
+    for hit, span, f in candidates(sel, q, hits, qvec):
+        cos = sel.cosine(hit.chunk.id, span, raw)
+        judge = sum(w * v for w, v in zip(judge_w, f)) + judge_weight * (0.0 if cos is None else cos - SPAN_COS_CENTER)
+        scored.append((hit, span, judge, sum(w * v for w, v in zip(rank_w, f)), f))
+    return max(scored, key=lambda t: t[3], default=(None, None, -math.inf, -math.inf, None))
+
+
+def candidates(sel: Selector, q: Query, hits: list, qvec=None) -> list:
+    """(hit, span, features) for every span that competes: every sentence window of the hits, or
+    for a figure question only those that answer with a figure, when any does."""
+    out = []
     for hit in hits:
         ctx = sel.overlap(q.tokens, bigram_set(hit.chunk.context))
         for span in sentence_windows(hit.chunk.text, hit.chunk.start):
-            score = span_score(sel, q, hit, span, ctx)
-            cos = sel.cosine(hit.chunk.id, span, qvec)
-            shift = 0.0 if cos is None else cos - SPAN_COS_CENTER
-            scored.append((hit, span, score + judge_weight * shift, score + rank_weight * shift))
-    if q.wants_figure and any(answers_figure(q, t[1]) for t in scored):
-        scored = [t for t in scored if answers_figure(q, t[1])]
-    return max(scored, key=lambda t: t[3], default=(None, None, -math.inf, None))[:3]
+            out.append((hit, span, span_features(sel, q, hit, span, ctx, sel.cosine(hit.chunk.id, span, qvec))))
+    if q.wants_figure and any(answers_figure(q, t[1]) for t in out):
+        out = [t for t in out if answers_figure(q, t[1])]
+    return out
 
 
 def citation(hit, rank: int, highlight: Span | None = None, more: tuple = ()) -> dict:
@@ -218,9 +259,32 @@ OFF_TOPIC = ("no passage", "year not covered", "the plan uses none of the questi
              "another city")   # reasons that say the plan does not treat the topic at all
 
 
+# What the fitted abstainer (qa.fit) reads of a question's chosen span; replaces the hand-set
+# floors min_dense_score, min_span_score and min_figure_cosine when it is fitted for the model.
+ABSTAIN_FEATURES = ("rank_score", "judge_score", "cosine", "best_dense", "known_share", "overlap",
+                    "figure_overlap", "wants_figure", "figure_cosine")
+# A closer match never argues for abstaining: the fit keeps these weights at zero or above.
+MATCH_FEATURES = ("rank_score", "judge_score", "cosine", "best_dense", "known_share", "overlap",
+                  "figure_overlap", "figure_cosine")
+
+
+def abstain_features(sel: Selector, q: Query, hits: list, judge: float, rank: float, f: list) -> list:
+    dense = max((h.dense for h in hits if h.dense is not None), default=SPAN_COS_CENTER)
+    fig = float(q.wants_figure)
+    return [rank, judge, f[-1], dense - SPAN_COS_CENTER, sel.known_share(q), f[0],
+            f[FEATURES.index("figure_overlap")], fig, fig * f[-1]]
+
+
+def answer_probability(abstainer: dict, x: list) -> float:
+    """The fitted chance that the chosen span answers the question (logistic)."""
+    z = abstainer["bias"] + sum(w * v for w, v in zip(abstainer["weights"], x))
+    return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+
 def abstain_reason(sel: Selector, q: Query, hits: list, span: Span | None, score: float,
-                   settings, cos: float | None = None) -> str | None:
-    """Why the plan does not answer, or None. Order: cheapest and surest first."""
+                   settings, cos: float | None = None, fitted: float | None = None) -> str | None:
+    """Why the plan does not answer, or None. Order: cheapest and surest first. `fitted` is the
+    abstainer's answer probability, which stands in for the three hand-set floors."""
     if not hits or span is None:
         return "no passage"
     if q.scope == "other":
@@ -228,11 +292,14 @@ def abstain_reason(sel: Selector, q: Query, hits: list, span: Span | None, score
     if not sel.knows_any(q):
         return "the plan uses none of the question's words"
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
-    if best_dense is not None and best_dense < settings.min_dense_score:
+    if fitted is not None:
+        if fitted < sel.abstainer["threshold"]:
+            return "the fitted abstainer doubts the span"
+    elif best_dense is not None and best_dense < settings.min_dense_score:
         return "weak similarity"
-    if score < settings.min_span_score:
+    elif score < settings.min_span_score:
         return "no span matches the question well"
-    if q.wants_figure and cos is not None and cos < settings.min_figure_cosine:
+    elif q.wants_figure and cos is not None and cos < settings.min_figure_cosine:
         return "the figure's clause is not about the question"
     if q.places and not any(p in span.text for p in q.places):
         return "another city"
@@ -259,10 +326,14 @@ def span_section(hits: list, span: Span) -> str:
 
 def answer(sel: Selector, q: Query, hits: list, settings, qvec=None, max_citations: int = 3) -> Answer:
     question = q.question
-    hit, span, score = (select(sel, q, hits, qvec, settings.span_dense_weight, settings.abstain_cos_weight)
-                        if hits else (None, None, 0.0))
+    weights = sel.weights or hand_weights(settings.span_dense_weight)
+    adapted = sel.adapt(qvec)
+    hit, span, score, rank, f = (select(sel, q, hits, adapted, weights, settings.abstain_cos_weight, qvec)
+                                 if hits else (None, None, 0.0, 0.0, None))
     cos = sel.cosine(hit.chunk.id, span, qvec) if hit is not None else None
-    reason = abstain_reason(sel, q, hits, span, score, settings, cos)
+    fitted = answer_probability(sel.abstainer, abstain_features(sel, q, hits, score, rank, f)) \
+        if sel.abstainer is not None and hit is not None else None
+    reason = abstain_reason(sel, q, hits, span, score, settings, cos, fitted)
     if reason is None:
         return Answer(question, span.text, False, cited(hit, span, hits, max_citations))
     if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so

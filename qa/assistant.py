@@ -11,6 +11,7 @@ from .chunking import SENTENCE_RE, Span
 from .answer import ABSTAIN, OFF_TOPIC, Answer, Selector, answer, citation, ranked_citations
 from .config import Settings
 from .embedding import load_embedder
+from .fit import load_fitted
 from .query import Query
 from .retrieval import Retriever
 from .text import bigram_set, expand, normalize
@@ -31,7 +32,15 @@ class Assistant:
         self.index = store.load(self.settings, self.doc, self.embedder)
         self.retriever = Retriever(self.index.chunks, self.index.vectors, self.embedder, self.settings,
                                    self.index.words, self.index.span_vectors)
-        self.selector = Selector(self.index.chunks, self.index.span_vectors)
+        weights, abstainer = load_fitted(self.settings.weights_file, self.fingerprint) \
+            if self.settings.fitted_weights else (None, None)
+        self.selector = Selector(self.index.chunks, self.index.span_vectors, weights,
+                                 abstainer if self.settings.fitted_abstainer else None, self.index.adapter)
+
+    @property
+    def fingerprint(self) -> str:
+        """What fitted weights depend on: the model's weights and the adapter's data and recipe."""
+        return f"{self.embedder.fingerprint}+adapter:{self.index.manifest.get('adapter')}"
 
     def ask(self, question: str, mode: str | None = None, depth: int | None = None,
             history: list | None = None) -> Answer:

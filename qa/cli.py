@@ -1,10 +1,11 @@
-"""python -m qa ask|build|eval — messages to people are Chinese; errors go to stderr."""
+"""python -m qa ask|build|train|fit|eval|bench|commitments — messages to people are Chinese; errors go to stderr."""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
+from dataclasses import replace
 from pathlib import Path
 
 from .config import MODES, ROOT, Settings
@@ -130,8 +131,15 @@ def cmd_eval(args, settings: Settings) -> int:
         print(report.table(results["test"]))
         return 0
     items = [it for part in loaded.values() for it in part]
+    before = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
     result = evaluate.evaluate(assistant, items, modes)
     result["set"] = ",".join(str(p) for p in sets.values())
+    if args.save:
+        tmp = Path(args.save).with_name(f".{Path(args.save).name}.tmp")
+        tmp.write_text(json.dumps(evaluate.outcomes(result), ensure_ascii=False), encoding="utf-8")
+        tmp.replace(args.save)
+    if before is not None:
+        result["compare"] = evaluate.paired(before, evaluate.outcomes(result))
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "records"}, ensure_ascii=False))
     else:
@@ -139,6 +147,12 @@ def cmd_eval(args, settings: Settings) -> int:
         print(report.table(result))
         print()
         print(report.type_table(result))
+        for mode, c in result.get("compare", {}).items():
+            print(f"\n与 {args.compare} 逐题对比（{mode}，{c['paired']} 题）：赢 {len(c['won'])}，输 {len(c['lost'])}，"
+                  f"符号检验 p={c['sign_test_p']}")
+            for label, ids in (("赢", c["won"]), ("输", c["lost"])):
+                print(f"  {label}：" + ("、".join(ids[:40]) + (f" …（共 {len(ids)} 题，全部见 --json）" if len(ids) > 40 else "")
+                                       if ids else "无"))
     return 0
 
 
@@ -159,6 +173,34 @@ def cmd_commitments(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_train(args, settings: Settings) -> int:
+    """The full fine-tune (the adapter is trained by every build)."""
+    from .embedding import model_fingerprint, resolve_model
+    from .train import ensure_matcher
+
+    if args.fraction is not None:
+        if not 0 < args.fraction <= 1:
+            raise ValueError("--fraction 须在 0 和 1 之间，如 0.25")
+        settings = replace(settings, train_fraction=args.fraction)
+    base = resolve_model(settings)
+    path = ensure_matcher(settings, Path(base), model_fingerprint(base))
+    info = json.loads((Path(path) / "matcher.json").read_text(encoding="utf-8"))
+    print(f"微调模型：{path}（{info['examples']} 个样本，{info['steps']} 步，训练用时 {info['train_seconds']} 秒）")
+    print(f"使用方法：QA_MODEL={path} python -m qa build")
+    return 0
+
+
+def cmd_fit(args, settings: Settings) -> int:
+    from . import fit
+
+    data = fit.main(settings, Path(args.train), Path(args.dev))
+    path = fit.write(data, Path(args.out) if args.out else settings.weights_file)
+    d = data["dev_top1"]
+    print(f"已写出 {path}：dev 首选片段命中率 {d['fitted']}（手调权重 {d['hand_set']}），"
+          f"L2 惩罚 {data['penalty']}，训练题 {data['train_questions']}")
+    return 0
+
+
 def cmd_bench(args, settings: Settings) -> int:
     from . import bench
     return bench.main(settings, args.json)
@@ -175,12 +217,20 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="重建清洗文本和索引")
     build.add_argument("--quiet", action="store_true", help="不显示进度条")
     build.add_argument("--if-stale", action="store_true", help="只在索引缺失或过期时重建")
+    tr = sub.add_parser("train", help="在训练集上整体微调 e5 模型（对比用；默认的问题适配器由 build 训练）")
+    tr.add_argument("--fraction", type=float, help="只用训练集的这一比例（学习曲线），如 0.25")
+    fi = sub.add_parser("fit", help="在训练集上拟合答案片段的排序权重，写出权重文件")
+    fi.add_argument("--train", default=str(ROOT / "eval" / "train.jsonl"), help="训练集（默认 eval/train.jsonl）")
+    fi.add_argument("--dev", default=str(ROOT / "eval" / "dev.jsonl"), help="选择惩罚强度用的开发集")
+    fi.add_argument("--out", help="权重文件（默认 settings.weights_file）")
     bench = sub.add_parser("bench", help="测速：冷启动、建索引、各检索方式延迟与下限、吞吐、内存峰值")
     bench.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
     ev = sub.add_parser("eval", help="在评测集上打分")
     ev.add_argument("--set", action="append", help="评测集 JSONL 文件（可重复；默认 dev 与 test）")
     ev.add_argument("--mode", choices=(*MODES, "all"), default="all", help="检索方式（默认 all）")
     ev.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    ev.add_argument("--save", metavar="FILE", help="把每题对错写入 FILE（JSON），供 --compare 对比")
+    ev.add_argument("--compare", metavar="FILE", help="与 --save 存下的一次评测逐题对比：赢了哪些、输了哪些")
     ev.add_argument("--report", action="store_true", help="写出 eval/REPORT.md 和图表（dev 与 test）")
     ev.add_argument("--ablation", action="store_true", help="逐项消融（dev 与 test，hybrid），写出 eval/ablation.md")
     com = sub.add_parser("commitments", help="列出计划中的量化承诺（目标与2023年完成情况）")
@@ -196,8 +246,8 @@ def main(argv: list | None = None) -> int:
     overrides = {"show_progress": False} if getattr(args, "quiet", False) else {}
     try:
         settings = Settings.from_env(**overrides)
-        return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "bench": cmd_bench,
-                "commitments": cmd_commitments}[args.command](args, settings)
+        return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "bench": cmd_bench, "train": cmd_train,
+                "fit": cmd_fit, "commitments": cmd_commitments}[args.command](args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1

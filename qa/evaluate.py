@@ -13,6 +13,7 @@ metrics are over the seven single-answer types; each form has its own (form_metr
 from __future__ import annotations
 
 import json
+import math
 import re
 import statistics
 import time
@@ -260,6 +261,27 @@ def evaluate(assistant, items: list, modes: tuple = MODES) -> dict:
                                  "by_section": breakdown(single, "section")}
         result["records"][mode] = records
     return result
+
+
+def outcomes(result: dict) -> dict:
+    """{mode: {item id: right?}}: what `--save` writes and `--compare` pairs."""
+    return {mode: {r["id"]: bool(r["correct"] if r["answerable"] or r["type"] in FORMS else r["abstained"])
+                   for r in records} for mode, records in result["records"].items()}
+
+
+def paired(before: dict, after: dict) -> dict:
+    """Per mode, the items right now and wrong before (won) and the reverse (lost), over the ids
+    both runs share, with a two-sided exact sign test: the chance of a split at least this uneven
+    if a change helped and hurt alike."""
+    out = {}
+    for mode in sorted(set(before) & set(after)):
+        ids = sorted(set(before[mode]) & set(after[mode]))
+        won = [i for i in ids if after[mode][i] and not before[mode][i]]
+        lost = [i for i in ids if before[mode][i] and not after[mode][i]]
+        n, k = len(won) + len(lost), min(len(won), len(lost))
+        p = min(1.0, 2 * sum(math.comb(n, j) for j in range(k + 1)) / 2 ** n) if n else 1.0
+        out[mode] = {"paired": len(ids), "won": won, "lost": lost, "sign_test_p": round(p, 4)}
+    return out
 
 
 def gate(report: dict, thresholds: dict) -> list:

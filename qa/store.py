@@ -6,6 +6,7 @@ index/
   spans.npy       passage vectors of every candidate answer span (qa.chunking.span_table order)
   words.txt       the plan's words as a jieba dictionary, which BM25 cuts questions with
                   (qa.text.plan_words: loads in milliseconds, jieba's full one in about a second)
+  adapter.npy     the query adapter for span selection, trained on eval/train.jsonl (qa.train)
   manifest.json   what the index was built from, and the sha256 of the files above
 
 Files are written to temp names in the same folder and renamed, the manifest last. A build
@@ -30,15 +31,17 @@ from .chunking import SEPARATORS, Chunk, chunk_document, span_table
 from .config import Settings
 from .document import Document
 from .text import plan_words
+from .train import adapter_key, build_adapter
 
-FORMAT_VERSION = 3
-FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE, MANIFEST_FILE = (
-    "faiss.index", "chunks.jsonl", "spans.npy", "words.txt", "manifest.json")
-DATA_FILES = (FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE)
+FORMAT_VERSION = 4
+FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE, ADAPTER_FILE, MANIFEST_FILE = (
+    "faiss.index", "chunks.jsonl", "spans.npy", "words.txt", "adapter.npy", "manifest.json")
+DATA_FILES = (FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE, ADAPTER_FILE)
 # Fields that must match for an index to be current, with the words used to report a change.
 CHECKED = {
     "format_version": "index format", "model": "model", "model_fingerprint": "model weights",
     "passage_prefix": "passage prefix", "chunking": "chunking parameters", "corpus_sha256": "corpus text",
+    "adapter": "training data or adapter recipe",
 }
 
 
@@ -53,6 +56,7 @@ class Index:
     manifest: dict
     span_vectors: np.ndarray   # one row per qa.chunking.span_table(chunks) entry
     words: str | None = None   # path of the jieba dictionary of the plan's words
+    adapter: np.ndarray | None = None   # the query adapter (d x d), None when settings.adapter is off
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -69,6 +73,7 @@ def expected_manifest(settings: Settings, doc: Document, embedder) -> dict:
                      "separators": SEPARATORS,
                      "embedded": "context + newline + passage" if settings.search_context else "passage"},
         "corpus_sha256": sha256_bytes(doc.clean.encode("utf-8")),
+        "adapter": adapter_key(settings) if settings.adapter else None,
     }
 
 
@@ -103,19 +108,27 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     index.add(vecs)
     # Candidate answer spans are embedded too, so answer selection can match meaning, not only words.
     span_vecs = embedder.encode_document([w.text for _, w in span_table(chunks)], progress=settings.show_progress)
+    t1 = time.perf_counter()
+    adapter = build_adapter(settings, embedder, chunks, doc.clean, span_vecs) if settings.adapter \
+        else np.zeros((0, 0), np.float32)
+    adapter_seconds = time.perf_counter() - t1
     faiss_bytes = faiss.serialize_index(index).tobytes()
     chunk_bytes = "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
     buf = io.BytesIO()
     np.save(buf, span_vecs, allow_pickle=False)
     span_bytes = buf.getvalue()
+    buf = io.BytesIO()
+    np.save(buf, adapter, allow_pickle=False)
+    adapter_bytes = buf.getvalue()
     words_bytes = plan_words(texts).encode("utf-8")
     manifest = {
         **expected_manifest(settings, doc, embedder), "dim": int(vecs.shape[1]), "n_chunks": len(chunks),
         "n_spans": len(span_vecs),
         "files": {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes),
-                  SPANS_FILE: sha256_bytes(span_bytes), WORDS_FILE: sha256_bytes(words_bytes)},
+                  SPANS_FILE: sha256_bytes(span_bytes), WORDS_FILE: sha256_bytes(words_bytes),
+                  ADAPTER_FILE: sha256_bytes(adapter_bytes)},
         "libraries": library_versions(), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "build_seconds": round(time.perf_counter() - t0, 3),
+        "build_seconds": round(time.perf_counter() - t0, 3), "adapter_seconds": round(adapter_seconds, 3),
     }
     out = settings.index_dir
     out.mkdir(parents=True, exist_ok=True)
@@ -123,11 +136,12 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
               (_write_atomic(out / CHUNKS_FILE, chunk_bytes), out / CHUNKS_FILE),
               (_write_atomic(out / SPANS_FILE, span_bytes), out / SPANS_FILE),
               (_write_atomic(out / WORDS_FILE, words_bytes), out / WORDS_FILE),
+              (_write_atomic(out / ADAPTER_FILE, adapter_bytes), out / ADAPTER_FILE),
               (_write_atomic(out / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode()),
                out / MANIFEST_FILE)]
     for tmp, final in staged:          # manifest last: it vouches for the files before it
         os.replace(tmp, final)
-    return Index(chunks, index, manifest, span_vecs, str(out / WORDS_FILE))
+    return Index(chunks, index, manifest, span_vecs, str(out / WORDS_FILE), adapter if adapter.size else None)
 
 
 def problems(settings: Settings, doc: Document, embedder) -> list:
@@ -172,4 +186,5 @@ def load(settings: Settings, doc: Document, embedder) -> Index:
     n_spans = len(span_table(chunks))
     if len(span_vecs) != n_spans:
         raise IndexProblem(f"{SPANS_FILE} holds {len(span_vecs)} vectors for {n_spans} spans")
-    return Index(chunks, vectors, manifest, span_vecs, str(out / WORDS_FILE))
+    adapter = np.load(out / ADAPTER_FILE, allow_pickle=False)
+    return Index(chunks, vectors, manifest, span_vecs, str(out / WORDS_FILE), adapter if adapter.size else None)

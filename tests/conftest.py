@@ -115,7 +115,7 @@ def tiny_settings(tmp_path) -> Settings:
                    dense_weight=1.0, span_max_weight=0.0,
                    bm25_scheme="bigram", min_dense_score=0.2, min_span_score=0.6, span_dense_weight=1.0, abstain_cos_weight=1.0,
                    min_figure_cosine=0.0, overview_min_span_cosine=0.0, max_question_chars=500,
-                   strict_index=False, show_progress=False)
+                   strict_index=False, show_progress=False, adapter=False, fitted_weights=False)
 
 
 @pytest.fixture

@@ -31,8 +31,16 @@ def test_sets_cover_what_the_evaluation_needs(sets):
     assert len({it["id"] for it in items}) == len(items)
     for split in ("dev", "test"):
         assert SECTIONS <= {it["section"] for it in sets[split]}, split
-    # a fifth to a third in test (dev grew by 185 dev-only items written to tune the forms, issue 12)
-    assert 0.2 <= len(sets["test"]) / len(items) <= 0.38
+    # a fifth to a half in test (dev grew by 185 dev-only items to tune the forms, issue 12; test by
+    # 281 fresh single-answer items, issue 13)
+    assert 0.2 <= len(sets["test"]) / len(items) <= 0.45
+
+
+def test_test_split_can_tell_a_few_items_apart(sets):
+    """Issue 13: at least 350 answerable and 80 unanswerable single-answer test items."""
+    single = [it for it in sets["test"] if it["type"] not in evaluate.FORMS]
+    assert sum(1 for it in single if it["answers"]) >= 350
+    assert sum(1 for it in single if not it["answers"]) >= 80
 
 
 def test_sets_hold_the_three_forms(sets):
