@@ -212,13 +212,13 @@ def hand_weights(cosine_weight: float) -> list:
 
 def select(sel: Selector, q: Query, hits: list, qvec=None, weights: list | None = None,
            judge_weight: float = 0.0, judge_qvec=None) -> tuple:
-    """The best span across the hits: (hit, span, judge score, rank score, features). Spans are ranked by `weights` (FEATURES
-    order; the hand-set ones without a cosine by default); the score returned, which abstention
-    judges, is the hand-set score plus judge_weight x the span's cosine to `judge_qvec` (the
-    question's own vector, when `qvec` is the adapted one) instead. Ranking leans on
-    meaning (colloquial questions share few words with the plan), while a high cosine alone must
-    not carry an off-topic question past the abstention floor. For a figure question only spans
-    that answer with a figure compete, unless none does (then abstention will say so)."""
+    """The best span across the hits: (hit, span, judge score, rank score, features). Spans are
+    ranked by `weights` (FEATURES order; the hand-set ones without a cosine by default); the judge
+    score, which the hand-set abstention floors read, is the hand-set score plus judge_weight x the
+    span's cosine to `judge_qvec` (the question's own vector, when `qvec` is the adapted one).
+    Ranking leans on meaning (colloquial questions share few words with the plan), while a high
+    cosine alone must not carry an off-topic question past the abstention floor. For a figure
+    question only spans that answer with a figure compete, unless none does."""
     rank_w = weights or hand_weights(0.0)
     judge_w = hand_weights(0.0)
     raw = qvec if judge_qvec is None else judge_qvec

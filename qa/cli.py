@@ -112,6 +112,7 @@ def cmd_eval(args, settings: Settings) -> int:
         if bad:
             raise ValueError(f"评测集 {path} 有 {len(bad)} 处问题：" + "；".join(bad[:5]))
     modes = MODES if args.mode == "all" else (args.mode,)
+    before = _saved_outcomes(args.compare) if args.compare else None
     if args.ablation:
         from . import ablation
         from .embedding import load_embedder
@@ -131,7 +132,6 @@ def cmd_eval(args, settings: Settings) -> int:
         print(report.table(results["test"]))
         return 0
     items = [it for part in loaded.values() for it in part]
-    before = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
     result = evaluate.evaluate(assistant, items, modes)
     result["set"] = ",".join(str(p) for p in sets.values())
     if args.save:
@@ -154,6 +154,19 @@ def cmd_eval(args, settings: Settings) -> int:
                 print(f"  {label}：" + ("、".join(ids[:40]) + (f" …（共 {len(ids)} 题，全部见 --json）" if len(ids) > 40 else "")
                                        if ids else "无"))
     return 0
+
+
+def _saved_outcomes(path: str) -> dict:
+    """What `qa eval --save` wrote, checked before any question is asked."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"对比文件不存在：{path}（先用 qa eval --save 存下一次评测）")
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"对比文件不是 JSON：{path}（{exc}）") from exc
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise ValueError(f"对比文件格式不对：{path}（应是 qa eval --save 写出的 {{检索方式: {{题号: 对错}}}}）")
+    return data
 
 
 def cmd_commitments(args, settings: Settings) -> int:

@@ -78,3 +78,22 @@ def test_jsonl_lines_may_carry_history(tiny_cli, capsys, monkeypatch):
     assert bad_question == {"question": None, "error": cli.BAD_LINE}
     assert bad_json == {"question": None, "error": cli.BAD_LINE}
     assert "resolved_question" not in alone                  # a plain line has no history
+
+
+@pytest.mark.parametrize("content, message", [(None, "对比文件不存在"), ("{not json", "对比文件不是 JSON"),
+                                              ('["hybrid"]', "对比文件格式不对")])
+def test_eval_compare_rejects_a_bad_file_before_asking_anything(tiny_cli, capsys, tmp_path, content, message):
+    path = tmp_path / "before.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    dev = str(cli.ROOT / "eval" / "dev.jsonl")
+    assert cli.main(["eval", "--set", dev, "--mode", "hybrid", "--compare", str(path)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and str(path) in err
+    assert tiny_cli == []                      # no model or index was loaded for it
+
+
+@pytest.mark.parametrize("fraction", ["0", "1.5", "-0.25"])
+def test_train_rejects_a_fraction_outside_0_1(capsys, fraction):
+    assert cli.main(["train", "--fraction", fraction]) == 1
+    assert "--fraction 须在 0 和 1 之间" in capsys.readouterr().err
