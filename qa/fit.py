@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .answer import (ABSTAIN_FEATURES, FEATURES, MATCH_FEATURES, abstain_features, abstain_reason, candidates, hand_weights,
-                     select)
 from . import dialogue, forms
+from .answer import (ABSTAIN_FEATURES, FEATURES, MATCH_FEATURES, abstain_features, abstain_reason,
+                     answer_probability, candidates, hand_weights, select)
 from .config import ROOT, Settings
 from .evaluate import FORMS, load_set, squash
 from .query import Query
@@ -178,7 +178,6 @@ def _logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple:
 
 def outcome_counts(rows: list, abstainer: dict, threshold: float) -> dict:
     """What the rows come to at `threshold`: right answers, right abstentions, false abstentions."""
-    from .answer import answer_probability
     c = {"right": 0, "caught": 0, "false_abstentions": 0, "wrong": 0, "answerable": 0, "unanswerable": 0}
     for x, answerable, gold, ruled in rows:
         abstains = ruled or answer_probability(abstainer, x) < threshold
