@@ -159,7 +159,7 @@ def figure_about_question(q: Query, span: Span) -> bool:
 
 
 # The features a candidate span is ranked by (span_features), and the hand-set weights they had
-# before issue 13 (swept one at a time on dev); qa.fit replaces them with fitted ones (WEIGHTS_FILE).
+# before issue 13 (swept one at a time on dev); qa.fit replaces them with fitted ones (settings.weights_file).
 HAND_WEIGHTS = {
     "overlap": 1.0, "context": 0.35, "inverse_rank": 0.25, "novelty": 0.25, "length": -0.002,
     "restates_lead": -0.4, "figure_asked": 0.3, "figure_other": 0.1, "figure_none": -0.2,
@@ -282,9 +282,10 @@ def answer_probability(abstainer: dict, x: list) -> float:
 
 
 def abstain_reason(sel: Selector, q: Query, hits: list, span: Span | None, score: float,
-                   settings, cos: float | None = None, fitted: float | None = None) -> str | None:
-    """Why the plan does not answer, or None. Order: cheapest and surest first. `fitted` is the
-    abstainer's answer probability, which stands in for the three hand-set floors."""
+                   settings, cos: float | None = None, doubts: bool | None = None) -> str | None:
+    """Why the plan does not answer, or None. Order: cheapest and surest first. `doubts` is the
+    fitted abstainer's verdict on the span, which stands in for the three hand-set floors (None:
+    no abstainer is fitted, the floors judge)."""
     if not hits or span is None:
         return "no passage"
     if q.scope == "other":
@@ -292,8 +293,8 @@ def abstain_reason(sel: Selector, q: Query, hits: list, span: Span | None, score
     if not sel.knows_any(q):
         return "the plan uses none of the question's words"
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
-    if fitted is not None:
-        if fitted < sel.abstainer["threshold"]:
+    if doubts is not None:
+        if doubts:
             return "the fitted abstainer doubts the span"
     elif best_dense is not None and best_dense < settings.min_dense_score:
         return "weak similarity"
@@ -331,9 +332,9 @@ def answer(sel: Selector, q: Query, hits: list, settings, qvec=None, max_citatio
     hit, span, score, rank, f = (select(sel, q, hits, adapted, weights, settings.abstain_cos_weight, qvec)
                                  if hits else (None, None, 0.0, 0.0, None))
     cos = sel.cosine(hit.chunk.id, span, qvec) if hit is not None else None
-    fitted = answer_probability(sel.abstainer, abstain_features(sel, q, hits, score, rank, f)) \
-        if sel.abstainer is not None and hit is not None else None
-    reason = abstain_reason(sel, q, hits, span, score, settings, cos, fitted)
+    doubts = answer_probability(sel.abstainer, abstain_features(sel, q, hits, score, rank, f)) \
+        < sel.abstainer["threshold"] if sel.abstainer is not None and hit is not None else None
+    reason = abstain_reason(sel, q, hits, span, score, settings, cos, doubts)
     if reason is None:
         return Answer(question, span.text, False, cited(hit, span, hits, max_citations))
     if reason == "no figure" and not has_figure(span.text, None):   # topic there, no figure: say so

@@ -32,6 +32,11 @@ class Chunk:
     context: str     # headings + lead, prepended for search only
 
     @property
+    def paragraph(self) -> str:
+        """The paragraph the chunk lies in: "p012" of chunk "p012.3"."""
+        return self.id.split(".")[0]
+
+    @property
     def section(self) -> str:
         return PATH_SEP.join(self.path)
 

@@ -206,7 +206,9 @@ def cmd_train(args, settings: Settings) -> int:
 def cmd_fit(args, settings: Settings) -> int:
     from . import fit
 
-    data = fit.main(settings, Path(args.train), Path(args.dev))
+    from .evaluate import SPLITS
+
+    data = fit.main(settings, Path(args.train or settings.train_file), Path(args.dev or SPLITS["dev"]))
     path = fit.write(data, Path(args.out) if args.out else settings.weights_file)
     d = data["dev_top1"]
     print(f"已写出 {path}：dev 首选片段命中率 {d['fitted']}（手调权重 {d['hand_set']}），"
@@ -233,8 +235,8 @@ def parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="在训练集上整体微调 e5 模型（对比用；默认的问题适配器由 build 训练）")
     tr.add_argument("--fraction", type=float, help="只用训练集的这一比例（学习曲线），如 0.25")
     fi = sub.add_parser("fit", help="在训练集上拟合答案片段的排序权重，写出权重文件")
-    fi.add_argument("--train", default=str(ROOT / "eval" / "train.jsonl"), help="训练集（默认 eval/train.jsonl）")
-    fi.add_argument("--dev", default=str(ROOT / "eval" / "dev.jsonl"), help="选择惩罚强度用的开发集")
+    fi.add_argument("--train", help="训练集（默认 settings.train_file，即 eval/train.jsonl）")
+    fi.add_argument("--dev", help="选择惩罚强度与拒答阈值用的开发集（默认 eval/dev.jsonl）")
     fi.add_argument("--out", help="权重文件（默认 settings.weights_file）")
     bench = sub.add_parser("bench", help="测速：冷启动、建索引、各检索方式延迟与下限、吞吐、内存峰值")
     bench.add_argument("--json", action="store_true", help="输出一个 JSON 对象")

@@ -26,7 +26,6 @@ TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "un
          "overview", "multi_part", "follow_up")
 FORMS = {"overview": {"key_points", "min_points"}, "multi_part": {"parts"}, "follow_up": {"history"}}
 SPLITS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl"}
-TRAIN = ROOT / "eval" / "train.jsonl"      # for learning (issue 13); never evaluated on
 NEAR_DUPLICATE = 0.6             # character-bigram Jaccard at or above which two questions are one
 KEYS = {"id", "question", "answers", "evidence", "type", "section"}
 MAX_K = 10
@@ -52,12 +51,6 @@ def question_grams(text: str) -> frozenset:
     """A question's character bigrams, punctuation and spaces dropped."""
     text = re.sub(r"[^\w]", "", text.lower())
     return frozenset(text[i:i + 2] for i in range(len(text) - 1)) or frozenset([text])
-
-
-def bigram_jaccard(a: str, b: str) -> float:
-    """Jaccard similarity of the two questions' character bigrams."""
-    x, y = question_grams(a), question_grams(b)
-    return len(x & y) / len(x | y)
 
 
 def near_duplicates(items: list, others: list, threshold: float = NEAR_DUPLICATE) -> list:

@@ -16,10 +16,8 @@ abstain on at most 3% of dev's answerable questions.
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
-import random
 import time
 from pathlib import Path
 
@@ -28,26 +26,31 @@ import numpy as np
 from . import dialogue, forms
 from .answer import (ABSTAIN_FEATURES, FEATURES, MATCH_FEATURES, abstain_features, abstain_reason,
                      answer_probability, candidates, hand_weights, select)
-from .config import ROOT, Settings
+from .config import Settings
 from .evaluate import FORMS, load_set, squash
 from .query import Query
+from .train import seeded_share
 
-WEIGHTS_FILE = ROOT / "qa" / "weights.json"
 PENALTIES = (0.0001, 0.001, 0.01, 0.1)
 ABSTAIN_PENALTY = 0.01
 MAX_FALSE_ABSTENTIONS = 0.03
 
 
+def searched(assistant, questions: list) -> list:
+    """(parsed question, its vector, its hits) per question, retrieved as at run time (hybrid,
+    top_k), the questions encoded in one batch."""
+    s = assistant.settings
+    queries = [Query.parse(q, s.use_synonyms) for q in questions]
+    vectors = assistant.embedder.encode_query([q.text for q in queries])
+    return [(q, v, assistant.retriever.search(q, "hybrid", s.top_k, v)) for q, v in zip(queries, vectors)]
+
+
 def problems(assistant, items: list) -> list:
     """(feature matrix, gold mask) per usable item."""
-    s = assistant.settings
     usable = [it for it in items if it["answers"] and it["type"] not in FORMS]
-    queries = [Query.parse(it["question"], s.use_synonyms) for it in usable]
-    vectors = assistant.embedder.encode_query([q.text for q in queries])
     clean = assistant.doc.clean
     out = []
-    for it, q, v in zip(usable, queries, vectors):
-        hits = assistant.retriever.search(q, "hybrid", s.top_k, v)
+    for it, (q, v, hits) in zip(usable, searched(assistant, [it["question"] for it in usable])):
         cands = candidates(assistant.selector, q, hits, assistant.selector.adapt(v))
         where = [(p, p + len(ev)) for ev in it["evidence"] for p in [clean.find(ev)] if p >= 0]
         gold = np.array([any(squash(a) in squash(span.text) for a in it["answers"])
@@ -109,24 +112,17 @@ def single_asks(items: list) -> list:
 def abstain_rows(assistant, asks: list, weights: list) -> list:
     """Per (question, gold answers): (ABSTAIN_FEATURES row, answerable, the chosen span holds a gold
     answer, a rule already abstains). The rules are the facts of language abstain_reason keeps."""
-    s = assistant.settings
-    sel = copy.copy(assistant.selector)
-    sel.weights, sel.abstainer = weights, {"threshold": 0.0}
-    usable = [{"question": q, "answers": a} for q, a in asks]
-    queries = [Query.parse(it["question"], s.use_synonyms) for it in usable]
-    vectors = assistant.embedder.encode_query([q.text for q in queries])
+    s, sel = assistant.settings, assistant.selector
     out = []
-    for it, q, raw in zip(usable, queries, vectors):
-        hits = assistant.retriever.search(q, "hybrid", s.top_k, raw)
-        v = sel.adapt(raw)
-        hit, span, judge, rank, f = select(sel, q, hits, v, weights, s.abstain_cos_weight, raw) if hits else \
-            (None, None, 0.0, 0.0, None)
+    for (_, answers), (q, raw, hits) in zip(asks, searched(assistant, [question for question, _ in asks])):
+        hit, span, judge, rank, f = select(sel, q, hits, sel.adapt(raw), weights, s.abstain_cos_weight, raw) \
+            if hits else (None, None, 0.0, 0.0, None)
         if hit is None:
-            out.append((None, bool(it["answers"]), False, True))
+            out.append((None, bool(answers), False, True))
             continue
-        ruled = abstain_reason(sel, q, hits, span, judge, s, sel.cosine(hit.chunk.id, span, raw), 1.0) is not None
-        gold = any(squash(a) in squash(span.text) for a in it["answers"])
-        out.append((abstain_features(sel, q, hits, judge, rank, f), bool(it["answers"]), gold, ruled))
+        ruled = abstain_reason(sel, q, hits, span, judge, s, sel.cosine(hit.chunk.id, span, raw), False) is not None
+        gold = any(squash(a) in squash(span.text) for a in answers)
+        out.append((abstain_features(sel, q, hits, judge, rank, f), bool(answers), gold, ruled))
     return out
 
 
@@ -246,7 +242,7 @@ def load_fitted(path: Path, fingerprint: str) -> tuple:
     return data["weights"], data["abstainer"]
 
 
-def write(data: dict, path: Path = WEIGHTS_FILE) -> Path:
+def write(data: dict, path: Path) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -257,8 +253,4 @@ def main(settings: Settings, train_path: Path, dev_path: Path) -> dict:
     from .assistant import Assistant
 
     assistant = Assistant(settings)
-    train = load_set(train_path)
-    if settings.train_fraction < 1:          # the learning curve: the same seeded share as the adapter's
-        rng = random.Random(settings.train_seed)
-        train = sorted(rng.sample(train, round(len(train) * settings.train_fraction)), key=lambda it: it["id"])
-    return fit(assistant, train, load_set(dev_path))
+    return fit(assistant, seeded_share(load_set(train_path), settings), load_set(dev_path))

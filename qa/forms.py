@@ -159,7 +159,7 @@ def choose_points(candidates: list) -> list:
     pool = list(candidates)
     while pool and len(chosen) < MAX_POINTS:
         def adjusted(t):
-            same = sum(1 for _, h, _ in chosen if paragraph_id(h) == paragraph_id(t[1]))
+            same = sum(1 for _, h, _ in chosen if h.chunk.paragraph == t[1].chunk.paragraph)
             return t[0] + PARAGRAPH_BONUS * same
         best = max(pool, key=adjusted)
         pool.remove(best)
@@ -170,11 +170,6 @@ def choose_points(candidates: list) -> list:
         chosen.append(best)
         used += len(best[2].text) + 2
     return chosen
-
-
-def paragraph_id(hit) -> str:
-    """The paragraph a hit's chunk lies in: "p012" of chunk "p012.3"."""
-    return hit.chunk.id.split(".")[0]
 
 
 def points_text(points: list) -> str:

@@ -88,6 +88,12 @@ def library_versions() -> dict:
     return out
 
 
+def npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
 def _write_atomic(path: Path, data: bytes) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
@@ -114,12 +120,7 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     adapter_seconds = time.perf_counter() - t1
     faiss_bytes = faiss.serialize_index(index).tobytes()
     chunk_bytes = "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
-    buf = io.BytesIO()
-    np.save(buf, span_vecs, allow_pickle=False)
-    span_bytes = buf.getvalue()
-    buf = io.BytesIO()
-    np.save(buf, adapter, allow_pickle=False)
-    adapter_bytes = buf.getvalue()
+    span_bytes, adapter_bytes = npy_bytes(span_vecs), npy_bytes(adapter)
     words_bytes = plan_words(texts).encode("utf-8")
     manifest = {
         **expected_manifest(settings, doc, embedder), "dim": int(vecs.shape[1]), "n_chunks": len(chunks),

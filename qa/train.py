@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .chunking import span_table
 from .config import Settings
 from .text import bigram_set, normalize
@@ -72,12 +74,19 @@ def matcher_dir(settings: Settings, key: str) -> Path:
 
 
 def load_items(settings: Settings) -> list:
+    """The answerable training items, or the seeded share of them that settings.train_fraction asks."""
     from .evaluate import load_set
-    items = [it for it in load_set(Path(settings.train_file)) if it["answers"] and it["evidence"]]
-    if settings.train_fraction < 1:          # a fixed, seeded subset (for the learning curve)
-        rng = random.Random(settings.train_seed)
-        items = sorted(rng.sample(items, round(len(items) * settings.train_fraction)), key=lambda it: it["id"])
-    return items
+    return seeded_share([it for it in load_set(Path(settings.train_file)) if it["answers"] and it["evidence"]],
+                        settings)
+
+
+def seeded_share(items: list, settings: Settings) -> list:
+    """settings.train_fraction of `items`, drawn with settings.train_seed, in id order (the
+    learning curve); all of them at 1."""
+    if settings.train_fraction >= 1:
+        return items
+    rng = random.Random(settings.train_seed)
+    return sorted(rng.sample(items, round(len(items) * settings.train_fraction)), key=lambda it: it["id"])
 
 
 def triplets(items: list, chunks: list, clean: str) -> list:
@@ -89,7 +98,8 @@ def triplets(items: list, chunks: list, clean: str) -> list:
 def triplet_rows(items: list, chunks: list, clean: str) -> list:
     """(question, positive row, negative row): rows of qa.chunking.span_table(chunks)."""
     table = list(enumerate(span_table(chunks)))
-    para = {c.id: c.id.split(".")[0] for c in chunks}
+    para = {c.id: c.paragraph for c in chunks}
+    grams = [bigram_set(w.text) for _, (_, w) in table]
     out = []
     for it in items:
         ev = it["evidence"][0]
@@ -107,15 +117,13 @@ def triplet_rows(items: list, chunks: list, clean: str) -> list:
         wrong = [(i, cid, w) for i, (cid, w) in table if not any(a in w.text for a in it["answers"])
                  and (w.end <= positive.start or w.start >= positive.end)]
         same = [t for t in wrong if para[t[1]] == para[pcid]] or wrong
-        nrow, _, _ = max(same, key=lambda t: (len(q & bigram_set(t[2].text)) / (len(bigram_set(t[2].text)) or 1),
-                                              -t[2].start))
+        nrow, _, _ = max(same, key=lambda t: (len(q & grams[t[0]]) / (len(grams[t[0]]) or 1), -t[2].start))
         out.append((it["question"], prow, nrow))
     return out
 
 
 def train_adapter(settings: Settings, qvecs, span_vecs, rows: list):
     """The linear query adapter (d x d, float32) for questions `qvecs` (row i: rows[i]'s question)."""
-    import numpy as np
     import torch
 
     torch.manual_seed(settings.train_seed)
@@ -145,8 +153,6 @@ def build_adapter(settings: Settings, embedder, chunks: list, clean: str, span_v
     """Train the adapter for an index being built: the training questions encoded as the
     assistant encodes questions (normalised, synonyms appended), the spans from the index."""
     from .query import Query
-
-    import numpy as np
 
     rows = triplet_rows(load_items(settings), chunks, clean)
     if not rows:                     # nothing of the training data is in this plan: no adapting

@@ -90,10 +90,10 @@ def test_form_records_score_each_form(real_doc):
     assert evaluate.form_record(follow, NS(answer="x", abstained=False), real_doc) == {"correct": False}
 
 
-def test_train_split_is_valid_and_apart_from_dev_and_test(real_doc, sets):
+def test_train_split_is_valid_and_apart_from_dev_and_test(real_settings, real_doc, sets):
     """The training split (issue 13) is hand-written from the plan, mostly paraphrased, with
     unanswerable near-misses, and holds no near-duplicate of a dev or test question."""
-    train = evaluate.load_set(evaluate.TRAIN)
+    train = evaluate.load_set(real_settings.train_file)
     assert evaluate.check_set(train, real_doc.clean, real_doc.paragraphs) == []
     assert len(train) >= 1500 and sum(1 for it in train if not it["answers"]) >= 250
     copied = sum(1 for it in train if any(evaluate.shares_run(it["question"], ev) for ev in it["evidence"]))
