@@ -1,9 +1,9 @@
 """The benchmark: `python -m qa bench [--json]`, everything measured in one run on this machine.
 
-- cold_start_s: a fresh process importing qa and loading model + index (what the CLI and app pay),
-  median of COLD_RUNS processes
-- cold_start_floor_s: a fresh process that only imports sentence-transformers and loads the same
-  model folder with SentenceTransformer(path): the start-up no design on this stack avoids
+- cold_start_s: one `python -m qa ask "…"` process, start to exit (start-up, model, index, one
+  answer), median of COLD_RUNS processes
+- torch_import_s: one `python -c "import torch"` process, median of COLD_RUNS, run in turn with the
+  above: the yardstick; cold_start_over_torch = cold_start_s / torch_import_s
 - build_s: building the index for the plan (chunks, passage and span vectors) into a temp folder
 - {mode}_p50_ms / _p95_ms: end-to-end `Assistant.ask` per question, for bm25, dense and hybrid
 - floor_p50_ms: the bare `encode_query` of the same model on the same questions: the one cost no
@@ -13,13 +13,23 @@
 - jsonl_total_s: one `python -m qa ask --jsonl` process answering the questions (start-up included);
   jsonl_qps_after_start: questions per second once started (total minus cold start)
 - peak_rss_mb: the largest resident set of this process and its children
+
+`python -m qa bench --load [--json]`: the app as a real server process (`python app.py`), LOAD_CLIENTS
+concurrent clients each asking LOAD_PER_CLIENT different dev questions one after another through the
+HTTP API of `/ask` (POST /gradio_api/call/ask, then read its event stream), over loopback:
+load_errors (a failed request or an answer without "answer"), load_p50_ms / load_p95_ms per question,
+load_qps = questions answered / wall time. The same clients as threads calling the assistant of
+this process directly (batching queue on, no HTTP) give the ceiling of the design on this machine:
+inproc_p50_ms / inproc_p95_ms / inproc_qps.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import platform
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +37,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.request import urlopen
 
 from .config import MODES, ROOT, Settings
 from .evaluate import SPLITS, load_set
@@ -47,22 +58,19 @@ def timed_ms(fn, *args) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-COLD_CODE = {
-    "qa": "from qa.assistant import Assistant; Assistant()",
-    "floor": "from qa.config import Settings; from qa.embedding import resolve_model; p = str(resolve_model("
-             "Settings.from_env())); t = time.perf_counter(); from sentence_transformers import SentenceTransformer; "
-             "SentenceTransformer(p, device='cpu')",
-}
+COLD = {"qa": [sys.executable, "-m", "qa", "ask", "今年要新建多少个公共充电桩？"],
+        "torch": [sys.executable, "-c", "import torch"]}
 
 
-def cold_start_s(what: str) -> float:
-    """Median seconds, over COLD_RUNS fresh processes, from the first import to ready."""
-    code = f"import time; t = time.perf_counter(); {COLD_CODE[what]}; print(time.perf_counter() - t)"
-    runs = []
+def cold_starts() -> dict:
+    """Median wall seconds of fresh processes, each command in turn (so drift hits both alike)."""
+    runs = {name: [] for name in COLD}
     for _ in range(COLD_RUNS):
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-        runs.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(runs)
+        for name, command in COLD.items():
+            t0 = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, capture_output=True, check=True)
+            runs[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(times) for name, times in runs.items()}
 
 
 def jsonl_run_s(questions: list) -> float:
@@ -84,9 +92,9 @@ def run(settings: Settings) -> dict:
     dev = load_set(SPLITS["dev"])
     questions = [it["question"] for it in dev if "history" not in it][:N_QUESTIONS]
     overviews = [it["question"] for it in dev if it["type"] == "overview"][:N_QUESTIONS]
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-              "n_questions": len(questions), "cold_start_s": round(cold_start_s("qa"), 2),
-              "cold_start_floor_s": round(cold_start_s("floor"), 2)}
+    cold = cold_starts()
+    result = {"machine": machine(), "n_questions": len(questions), "cold_start_s": round(cold["qa"], 2),
+              "torch_import_s": round(cold["torch"], 2), "cold_start_over_torch": round(cold["qa"] / cold["torch"], 2)}
     assistant = Assistant(settings)
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         t0 = time.perf_counter()
@@ -118,13 +126,138 @@ def run(settings: Settings) -> dict:
     return result
 
 
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+LOAD_CLIENTS = 20
+LOAD_PER_CLIENT = 10
+
+
+def serve(port: int, log) -> subprocess.Popen:
+    """`python app.py --port N` on loopback; returns once it serves its page (or raises)."""
+    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"应用启动失败（退出码 {proc.returncode}）")
+        try:
+            with urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise RuntimeError("应用在 300 秒内没有启动")
+
+
+async def ask_over_http(http, base: str, question: str, session: str) -> dict:
+    """One question through Gradio's HTTP API of /ask, in the client's own session (as gradio_client
+    and the browser keep one): the answer JSON, or an exception."""
+    r = await http.post(f"{base}/gradio_api/call/ask", json={"data": [question, None], "session_hash": session})
+    r.raise_for_status()
+    r = await http.get(f"{base}/gradio_api/call/ask/{r.json()['event_id']}")
+    r.raise_for_status()
+    events = r.text.split("\n\n")
+    done = next((e for e in events if e.startswith("event: complete")), None)
+    if done is None:
+        raise RuntimeError(f"no answer: {r.text[:200]}")
+    answer = json.loads(done.split("data: ", 1)[1])[0]
+    if "answer" not in answer:
+        raise RuntimeError(f"error answer: {answer}")
+    return answer
+
+
+async def load_clients(base: str, questions: list) -> tuple:
+    import httpx
+
+    latencies, errors = [], []
+
+    async def client(n: int, mine: list) -> None:
+        session = f"load-{n}-{time.time_ns()}"
+        async with httpx.AsyncClient(timeout=60, trust_env=False) as http:
+            for q in mine:
+                t0 = time.perf_counter()
+                try:
+                    await ask_over_http(http, base, q, session)
+                except Exception as exc:                   # counted, the client goes on
+                    errors.append(repr(exc))
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(i, questions[i::LOAD_CLIENTS]) for i in range(LOAD_CLIENTS)))
+    return latencies, errors, time.perf_counter() - t0
+
+
+def load_questions() -> list:
+    dev = [it["question"] for it in load_set(SPLITS["dev"]) if "history" not in it]
+    return list(dict.fromkeys(dev))[:LOAD_CLIENTS * LOAD_PER_CLIENT]
+
+
+def in_process() -> tuple:
+    """The load as LOAD_CLIENTS threads calling one serving assistant directly: (latencies, wall)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .assistant import Assistant
+
+    questions = load_questions()
+    assistant = Assistant()
+    settings = assistant.settings
+    assistant.embedder.batch_queries(settings.query_batch, settings.serve_threads)
+    assistant.ask(questions[0])
+
+    def client(mine: list) -> list:
+        out = []
+        for q in mine:
+            t0 = time.perf_counter()
+            assistant.ask(q).to_json()
+            out.append((time.perf_counter() - t0) * 1000)
+        return out
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(LOAD_CLIENTS) as pool:
+        latencies = [t for ts in pool.map(client, [questions[i::LOAD_CLIENTS] for i in range(LOAD_CLIENTS)]) for t in ts]
+    return latencies, time.perf_counter() - t0
+
+
+def load() -> dict:
+    """LOAD_CLIENTS concurrent clients x LOAD_PER_CLIENT questions against a real app process, then
+    the same load in a fresh process without HTTP."""
+    questions = load_questions()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        proc = serve(port, log)
+        try:
+            asyncio.run(load_clients(base, questions[:4]))          # warm up: connections, caches
+            latencies, errors, wall = asyncio.run(load_clients(base, questions))
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    # In a fresh process with the app's environment (one BLAS thread: app.py sets it before numpy loads).
+    code = "import json; from qa import bench; print(json.dumps(bench.in_process()))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    inproc, inproc_wall = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"machine": machine(), "load_clients": LOAD_CLIENTS, "load_questions": len(latencies),
+            "load_errors": len(errors), "load_p50_ms": round(statistics.median(latencies), 1),
+            "load_p95_ms": round(percentile(latencies, 0.95), 1), "load_qps": round(len(latencies) / wall, 1),
+            "load_wall_s": round(wall, 2), **({"load_first_error": errors[0]} if errors else {}),
+            "inproc_p50_ms": round(statistics.median(inproc), 1), "inproc_p95_ms": round(percentile(inproc, 0.95), 1),
+            "inproc_qps": round(len(inproc) / inproc_wall, 1)}
+
+
 def table(result: dict) -> str:
     rows = [(k, v) for k, v in result.items()]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 
 
-def main(settings: Settings, as_json: bool) -> int:
-    result = run(settings)
+def main(settings: Settings, as_json: bool, under_load: bool = False) -> int:
+    result = load() if under_load else run(settings)
     print(json.dumps(result, ensure_ascii=False) if as_json else table(result))
     return 0

@@ -39,6 +39,16 @@ class Settings:
     fitted_abstainer: bool = True   # False: the hand-set floors below judge abstention
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
+    fast_queries: bool = True   # queries through qa.encoder (same folder, same vectors, quicker start)
+    # The app: questions answered at once (Gradio's concurrency limit), at most query_batch questions
+    # per encoder pass of the batching queue (qa.batching), and torch threads for those passes (1: the
+    # other core is left to the answering threads and the HTTP server; qa bench --load, HISTORY step 29).
+    concurrency: int = 32
+    query_batch: int = 32
+    serve_threads: int = 1
+    # The app's 👍/👎 votes and comments (qa.feedback; gitignored), each comment cut to this many characters.
+    feedback_dir: Path = ROOT / "feedback"
+    feedback_comment_chars: int = 300
     # Chunking (characters). Paragraphs run to ~1,900 chars; dense models prefer short passages.
     chunk_size: int = 150
     chunk_overlap: int = 0

