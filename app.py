@@ -2,6 +2,7 @@
 
 Tabs: 问答 (chat with numbered citations and a sources panel), 目标清单 (every quantitative commitment,
 filterable, as CSV, each row opening its sentence), 浏览计划 (the section tree; citations open here). `/ask` is a named API endpoint returning the answer JSON of the contract.
+A 👍/👎 on an answer, and an optional comment on it, is kept by qa.feedback (no IP, no session).
 Everything shown from a question or the plan is HTML-escaped; nothing is fetched from the internet.
 """
 from __future__ import annotations
@@ -12,16 +13,20 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")   # before gradio is imported
+# Before numpy is imported: numpy's BLAS threads fought the encoder's for the 2 cores under load
+# (qa bench --load: 26 -> 38 questions/s in one process, HISTORY step 29).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 for var in ("NO_PROXY", "no_proxy"):                         # loopback must never go through a proxy
     os.environ[var] = ",".join(filter(None, [os.environ.get(var), "127.0.0.1", "localhost"]))
 
 import gradio as gr  # noqa: E402
 
-from qa import commitments, dialogue, forms  # noqa: E402
+from qa import commitments, dialogue, feedback, forms  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 
 TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
@@ -30,6 +35,7 @@ CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年
 OFFICIAL_EXAMPLES = ["2024年全市生产总值预期增长多少？", "2024年PM2.5年均浓度目标是多少？",
                      "今年城镇新增就业目标是多少？", "2023年一般公共预算收入增速全省排第几？"]
 ABSTAINED_NOTE = "（计划中没有直接回答，以下是最相关的段落）"
+FEEDBACK_FAILED = "反馈未能保存，请稍后再试。"
 CSS = """
 .source {border-left: 3px solid #94a3b8; padding: 4px 10px; margin: 8px 0;}
 .source mark, .plan mark {background: #fde68a; padding: 0 2px;}
@@ -116,7 +122,7 @@ def commitment_rows(records: list) -> list:
 
 
 def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
-    doc = assistant.doc
+    doc, settings = assistant.doc, assistant.settings
     all_records = commitments.extract(doc)
     csv_dir = Path(tempfile.mkdtemp(prefix="qa-commitments-"))
 
@@ -131,24 +137,64 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
         except ValueError as exc:
             return {"question": question, "error": str(exc)}
 
-    def chat(question: str, shown: list, turns: list):
+    def chat(question: str, shown: list, turns: list, answers: list):
         shown, turns = list(shown or []), list(turns or [])
         result = ask_api(question, turns)
+        answer = None          # what a vote on this reply records (an error reply takes no vote)
         if "error" in result:
             reply, cites = result["error"], []
         else:
             reply, cites = reply_text(result), result["citations"]
             turns = (turns + [{"question": question, "answer": result["answer"]}])[-dialogue.MAX_TURNS:]
+            answer = {"id": uuid.uuid4().hex, "question": question,
+                      "result": {k: result.get(k) for k in ("resolved_question", "answer", "citations")}}
         # The chatbot renders HTML even with Markdown off: escape, so text always shows as text.
         shown += [{"role": "user", "content": html.escape(question)},
                   {"role": "assistant", "content": html.escape(reply)}]
         choices = [f"[{c['rank']}] {c['section']}" for c in cites]
         return (shown, sources_html(result, doc) if cites else "", "", cites,
                 gr.update(choices=choices, value=choices[0] if choices else None, visible=bool(choices)),
-                gr.update(visible=bool(choices)), turns)
+                gr.update(visible=bool(choices)), turns, list(answers or []) + [None, answer])
 
     def clear():
-        return [], "", "", [], gr.update(choices=[], value=None, visible=False), gr.update(visible=False), []
+        return ([], "", "", [], gr.update(choices=[], value=None, visible=False), gr.update(visible=False), [], [],
+                None, gr.update(value="", visible=False), gr.update(visible=False), "")
+
+    def save_feedback(answer: dict, vote: str | None, comment: str = "") -> bool:
+        rec = feedback.record(answer["question"], answer["result"], vote, comment,
+                              limit=settings.feedback_comment_chars, rid=answer["id"])
+        try:
+            feedback.append(settings, rec)
+            return True
+        except OSError as exc:
+            print(f"feedback not saved: {exc}", file=sys.stderr, flush=True)
+            return False
+
+    def vote(answers: list, evt: gr.LikeData):
+        """A 👍/👎 on reply `evt.index` (answers runs parallel to the chat's messages); clicking the
+        same thumb again withdraws the vote (liked is then "")."""
+        i = evt.index if isinstance(evt.index, int) else -1
+        answer = answers[i] if 0 <= i < len(answers) else None
+        hidden = gr.update(visible=False)
+        if answer is None:
+            return None, hidden, hidden, ""
+        choice = ("up" if evt.liked else "down") if isinstance(evt.liked, bool) else None
+        if not save_feedback(answer, choice):
+            return None, hidden, hidden, FEEDBACK_FAILED
+        if choice is None:
+            return None, hidden, hidden, "已撤销评价。"
+        return ({"index": i, "vote": choice}, gr.update(value="", visible=True), gr.update(visible=True),
+                "已记录，谢谢反馈。可在下方补充意见。")
+
+    def send_comment(answers: list, voted: dict | None, comment: str):
+        """The comment joins the last vote: a new line with the same id, the vote and the comment."""
+        if not voted or voted["index"] >= len(answers or []) or answers[voted["index"]] is None:
+            return gr.update(), gr.update(), "请先对一条回答点 👍 或 👎。"
+        if not feedback.clean(comment, settings.feedback_comment_chars):
+            return gr.update(), gr.update(), "请先写下意见。"
+        if not save_feedback(answers[voted["index"]], voted["vote"], comment):
+            return gr.update(), gr.update(), FEEDBACK_FAILED
+        return gr.update(value="", visible=False), gr.update(visible=False), "已记录，谢谢反馈。"
 
     def filter_commitments(section: str, keyword: str, kind: str):
         records = commitments.filter_records(all_records, topic=(keyword or "").strip() or None,
@@ -178,17 +224,25 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
         gr.Markdown(f"## {TITLE}\n答案均摘自计划原文，并标注出处；计划没有写的，助手会直说。")
         cites_state = gr.State([])
         turns_state = gr.State([])     # this browser's conversation: [{"question", "answer"}]
+        answers_state = gr.State([])   # per chat message: None, or what a vote on that reply records
+        voted_state = gr.State(None)   # the last vote, {"index", "vote"}: a comment joins it
         with gr.Tabs() as tabs:
             with gr.Tab("问答", id="chat"):
                 with gr.Row():
                     with gr.Column(scale=3):
                         chatbot = gr.Chatbot(label="对话", render_markdown=False, height=380,
-                                             feedback_options=None, elem_id="chatbot")
+                                             feedback_options=("Like", "Dislike"), elem_id="chatbot")
                         box = gr.Textbox(label="你的问题", placeholder="例如：今年要新建多少个公共充电桩？",
                                          elem_id="question", max_length=2000)
                         with gr.Row():
                             ask_btn = gr.Button("提问", variant="primary", elem_id="ask")
                             clear_btn = gr.Button("清空对话", elem_id="clear")
+                        with gr.Row():
+                            comment = gr.Textbox(label="补充意见（可选）", elem_id="feedback-comment", visible=False,
+                                                 max_length=settings.feedback_comment_chars, scale=4,
+                                                 placeholder="例如：答案不对，应是……")
+                            send_btn = gr.Button("提交意见", elem_id="feedback-send", visible=False, scale=1)
+                        note = gr.Markdown(elem_id="feedback-note")
                         gr.Examples(CITIZEN_EXAMPLES, inputs=box, label="市民常问")
                         gr.Examples(OFFICIAL_EXAMPLES, inputs=box, label="核对目标")
                     with gr.Column(scale=2):
@@ -211,10 +265,14 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
                 choices = section_choices(doc)
                 tree = gr.Dropdown(choices, value=choices[0][1], label="章节", elem_id="tree")
                 plan = gr.HTML(section_html(doc, choices[0][1]), elem_id="plan")
-        outputs = [chatbot, sources, box, cites_state, pick, open_btn, turns_state]
-        box.submit(chat, [box, chatbot, turns_state], outputs, api_visibility="private")
-        ask_btn.click(chat, [box, chatbot, turns_state], outputs, api_visibility="private")
-        clear_btn.click(clear, None, outputs, api_visibility="private")
+        outputs = [chatbot, sources, box, cites_state, pick, open_btn, turns_state, answers_state]
+        box.submit(chat, [box, chatbot, turns_state, answers_state], outputs, api_visibility="private")
+        ask_btn.click(chat, [box, chatbot, turns_state, answers_state], outputs, api_visibility="private")
+        clear_btn.click(clear, None, outputs + [voted_state, comment, send_btn, note], api_visibility="private")
+        chatbot.like(vote, answers_state, [voted_state, comment, send_btn, note], api_visibility="private")
+        for event in (send_btn.click, comment.submit):
+            event(send_comment, [answers_state, voted_state, comment], [comment, send_btn, note],
+                  api_visibility="private")
         open_btn.click(open_citation, [pick, cites_state], [tabs, tree, plan], api_visibility="private")
         tree.input(lambda p: section_html(doc, p), tree, plan, api_visibility="private")
         filters = [c_section, c_keyword, c_kind]
@@ -231,14 +289,25 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--log-questions", action="store_true",
-                   help="log each question to stderr (off by default: questions are not stored)")
+                   help="log each question to stderr (off by default: a question is stored only with a "
+                        "👍/👎 on its answer, in settings.feedback_dir)")
     return p.parse_args(argv)
+
+
+def serving_assistant() -> Assistant:
+    """The assistant as a server runs it: concurrent questions share encoder passes, and the model
+    is loaded and warmed before the first user arrives."""
+    assistant = Assistant()
+    assistant.embedder.batch_queries(assistant.settings.query_batch, assistant.settings.serve_threads)
+    assistant.ask(CITIZEN_EXAMPLES[1])
+    return assistant
 
 
 def main() -> None:
     args = parse_args()
-    demo = build(Assistant(), log_questions=args.log_questions)
-    demo.queue(default_concurrency_limit=8, max_size=64)
+    assistant = serving_assistant()
+    demo = build(assistant, log_questions=args.log_questions)
+    demo.queue(default_concurrency_limit=assistant.settings.concurrency, max_size=256)
     demo.launch(server_name=args.host, server_port=args.port, share=False, theme=THEME, css=CSS,
                 footer_links=["api"], show_error=False)
 

@@ -1,4 +1,4 @@
-"""python -m qa ask|build|train|fit|eval|bench|commitments — messages to people are Chinese; errors go to stderr."""
+"""python -m qa ask|build|train|fit|eval|bench|commitments|feedback — messages to people are Chinese; errors go to stderr."""
 from __future__ import annotations
 
 import argparse
@@ -218,7 +218,44 @@ def cmd_fit(args, settings: Settings) -> int:
 
 def cmd_bench(args, settings: Settings) -> int:
     from . import bench
-    return bench.main(settings, args.json)
+    return bench.main(settings, args.json, args.load)
+
+
+def _shown(text) -> str:
+    """One line of a listing: control and format characters written as escapes."""
+    return "".join(ch if ch.isprintable() or ch == "\u3000" else ascii(ch)[1:-1] for ch in str(text or ""))
+
+
+def cmd_feedback(args, settings: Settings) -> int:
+    from . import feedback     # no model imports: this command starts fast
+
+    if not feedback.path(settings).is_file():
+        print(f"还没有反馈：{feedback.path(settings)} 不存在（在应用里对回答点 👍 或 👎 后才会有）。")
+        return 0
+    records, bad = feedback.load(settings)
+    votes = feedback.latest(records)
+    skipped = f"（另有 {bad} 行无法读取，已跳过）" if bad else ""
+    if args.export:
+        items = feedback.draft_items(records)
+        target = Path(args.export)
+        try:
+            feedback.write_atomic(target, "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items).encode("utf-8"))
+        except OSError as exc:
+            print(f"错误：无法写入 {target}（{exc.strerror or exc}）", file=sys.stderr)
+            return 1
+        print(f"已把 {len(items)} 条 👎 反馈导出为评测草稿：{target}{skipped}")
+        print("请人工填写 type、answers、evidence、section 后再加入 eval/dev.jsonl（不可加入 test）。")
+        return 0
+    if args.json:
+        for rec in votes:
+            print(json.dumps(rec, ensure_ascii=False))
+        return 0
+    for rec in votes:
+        comment = f"  意见：{_shown(rec['comment'])}" if rec["comment"] else ""
+        print(f"{rec['time']}  {'👍' if rec['vote'] == 'up' else '👎'}  fb-{rec['id'][:8]}  {_shown(rec['question'])}{comment}")
+    up = sum(rec["vote"] == "up" for rec in votes)
+    print(f"共 {len(votes)} 条反馈：👍 {up} 条，👎 {len(votes) - up} 条{skipped}")
+    return 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -240,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
     fi.add_argument("--out", help="权重文件（默认 settings.weights_file）")
     bench = sub.add_parser("bench", help="测速：冷启动、建索引、各检索方式延迟与下限、吞吐、内存峰值")
     bench.add_argument("--json", action="store_true", help="输出一个 JSON 对象")
+    bench.add_argument("--load", action="store_true", help="只测并发：启动应用，20 个客户端各问 10 个问题")
     ev = sub.add_parser("eval", help="在评测集上打分")
     ev.add_argument("--set", action="append", help="评测集 JSONL 文件（可重复；默认 dev 与 test）")
     ev.add_argument("--mode", choices=(*MODES, "all"), default="all", help="检索方式（默认 all）")
@@ -253,6 +291,9 @@ def parser() -> argparse.ArgumentParser:
     com.add_argument("--section", help="按章节筛选，如 \"(九)\" 或 三")
     com.add_argument("--kind", choices=("target", "result"), help="target=2024年目标，result=2023年完成情况")
     com.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
+    fb = sub.add_parser("feedback", help="列出应用里收到的 👍/👎 反馈；--export 把 👎 的问题导出为评测草稿")
+    fb.add_argument("--export", metavar="FILE", help="把 👎 的问题写成评测草稿（JSONL，type 等字段留空待人工填写）")
+    fb.add_argument("--json", action="store_true", help="逐行输出反馈记录 JSON")
     return p
 
 
@@ -262,7 +303,7 @@ def main(argv: list | None = None) -> int:
     try:
         settings = Settings.from_env(**overrides)
         return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "bench": cmd_bench, "train": cmd_train,
-                "fit": cmd_fit, "commitments": cmd_commitments}[args.command](args, settings)
+                "fit": cmd_fit, "commitments": cmd_commitments, "feedback": cmd_feedback}[args.command](args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1

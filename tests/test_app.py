@@ -1,6 +1,7 @@
 """The app as a real process: its /ask API through gradio_client, and the page in headless Chromium."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -41,11 +42,18 @@ def app_log(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def app_url(app_log):
+def feedback_dir(tmp_path_factory):
+    """Where the app process writes its 👍/👎 records (QA_FEEDBACK_DIR), never the repository's."""
+    return tmp_path_factory.mktemp("feedback")
+
+
+@pytest.fixture(scope="module")
+def app_url(app_log, feedback_dir):
     """`python app.py --port N` as a real server process, on loopback."""
     port = free_port()
     log = app_log
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "QA_STRICT_INDEX": "1"}
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "QA_STRICT_INDEX": "1",
+           "QA_FEEDBACK_DIR": str(feedback_dir)}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
@@ -195,6 +203,42 @@ def test_two_turn_conversation_then_clear(page):
     page.wait_for_function(f"document.querySelectorAll('{BOT}').length === 0", timeout=30_000)
     ask(page, "高技能人才呢？")                  # no history any more: read on its own
     assert "按“" not in last_reply(page)
+
+
+def feedback_records(feedback_dir) -> list:
+    path = feedback_dir / "feedback.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()] if path.exists() else []
+
+
+def wait_for_records(feedback_dir, n: int) -> list:
+    deadline = time.time() + 10
+    while time.time() < deadline and len(feedback_records(feedback_dir)) < n:
+        time.sleep(0.2)
+    return feedback_records(feedback_dir)
+
+
+def test_feedback_dislike_with_a_comment_is_recorded(page, feedback_dir):
+    before = len(feedback_records(feedback_dir))
+    ask(page, "今年要新建多少个公共充电桩？")
+    page.locator("#chatbot button[aria-label=Dislike]").last.click()
+    page.wait_for_selector("#feedback-comment textarea", timeout=10_000)
+    assert page.inner_text("#feedback-note").startswith("已记录，谢谢反馈。")
+    vote = wait_for_records(feedback_dir, before + 1)[before]
+    page.fill("#feedback-comment textarea", "应该写明\n哪年建成 <b>")
+    page.click("#feedback-send")
+    records = wait_for_records(feedback_dir, before + 2)[before:]
+    assert len(records) == 2
+    assert [(r["vote"], r["question"], r["answer"], r["comment"]) for r in records] == [
+        ("down", "今年要新建多少个公共充电桩？", "新建公共充电桩580个", ""),
+        ("down", "今年要新建多少个公共充电桩？", "新建公共充电桩580个", "应该写明 哪年建成 <b>")]
+    assert records[1]["id"] == vote["id"] and records[1]["resolved_question"] is None
+    assert records[1]["citations"][0]["span"] == "新建公共充电桩580个"
+    assert set(records[1]) == {"id", "time", "question", "resolved_question", "answer", "citations", "vote", "comment"}
+    page.wait_for_function("document.querySelector('#feedback-note').innerText.trim() === '已记录，谢谢反馈。'",
+                           timeout=10_000)
+    page.click("#clear")                     # a new conversation: no vote, no comment box, no note
+    page.wait_for_function(f"document.querySelectorAll('{BOT}').length === 0", timeout=30_000)
+    assert (page.locator("#feedback-comment textarea").count(), page.inner_text("#feedback-note").strip()) == (0, "")
 
 
 def test_browse_to_a_section(page):
