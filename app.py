@@ -17,8 +17,8 @@ import uuid
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")   # before gradio is imported
-# Before numpy is imported: numpy's BLAS threads fought the encoder's for the 2 cores under load
-# (qa bench --load: 26 -> 38 questions/s in one process, HISTORY step 29).
+# Before numpy is imported: under load, numpy's BLAS threads fought the encoder's for the 2 cores
+# (20 threads x 10 questions in one process: 29 -> 38 questions/s; HISTORY step 29).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 for var in ("NO_PROXY", "no_proxy"):                         # loopback must never go through a proxy

@@ -40,12 +40,17 @@ class Settings:
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
     fast_queries: bool = True   # queries through qa.encoder (same folder, same vectors, quicker start)
+    # torch threads once the query encoder loads (process-wide): a second thread only fights numpy's BLAS
+    # threads for the 2 cores between questions (60 dev questions asked one by one: 104 ms each on 2
+    # threads, 45 ms on 1; HISTORY step 29). A server overrides it with serve_threads.
+    query_threads: int = 1
     # The app: questions answered at once (Gradio's concurrency limit), at most query_batch questions
-    # per encoder pass of the batching queue (qa.batching), and torch threads for those passes (1: the
-    # other core is left to the answering threads and the HTTP server; qa bench --load, HISTORY step 29).
+    # per encoder pass of the batching queue (qa.batching), and torch threads for those passes
+    # (qa bench --load, 4 runs each, medians: 2 threads 28.3 questions/s over HTTP and 51.2 in one
+    # process; 1 thread 27.7 and 42.2; HISTORY step 29).
     concurrency: int = 32
     query_batch: int = 32
-    serve_threads: int = 1
+    serve_threads: int = 2
     # The app's 👍/👎 votes and comments (qa.feedback; gitignored), each comment cut to this many characters.
     feedback_dir: Path = ROOT / "feedback"
     feedback_comment_chars: int = 300

@@ -60,12 +60,14 @@ class Embedder:
 
     Queries go through the fast encoder (qa.encoder) when the folder is a BERT folder: it loads in a
     fraction of SentenceTransformer's start-up. Passages, and queries of any other model, go through
-    SentenceTransformer, loaded on first use: `ask` never loads it (nor shows its progress bar)."""
+    SentenceTransformer, loaded on first use: `ask` never loads it (nor shows its progress bar).
+    Loading the fast encoder sets torch's thread count to `threads` (process-wide; 0 leaves it)."""
 
     def __init__(self, path: Path | str, name: str, fingerprint: str, query_prefix: str, passage_prefix: str,
-                 fast_queries: bool = True):
+                 fast_queries: bool = True, threads: int = 0):
         self.path, self.name, self.fingerprint = path, name, fingerprint
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+        self.threads = threads
         self._st, self._batcher = None, None
         self._fast = fast_queries and Path(path).is_dir() and is_bert_folder(Path(path))
 
@@ -85,7 +87,11 @@ class Embedder:
         """The fast query encoder (qa.encoder.BertEncoder), or None for a folder it cannot read."""
         if not self._fast:
             return None
+        import torch
+
         from .encoder import BertEncoder
+        if self.threads:
+            torch.set_num_threads(self.threads)
         return BertEncoder(self.path)
 
     @property
@@ -98,9 +104,9 @@ class Embedder:
         import torch
 
         from .batching import Batcher
-        torch.set_num_threads(threads)
         if self.queries is not None:
             self.queries.compile()
+        torch.set_num_threads(threads)
         self._batcher = Batcher(self._encode_queries, max_batch)
 
     def encode_query(self, texts: list) -> np.ndarray:
@@ -124,6 +130,9 @@ class Embedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+FAST_FILES = ("tokenizer.json", "model.safetensors", "sentence_bert_config.json")
+
+
 def is_bert_folder(path: Path) -> bool:
     """A sentence-transformers folder of a BERT model pooled by mean then normalised: what the fast
     encoder computes."""
@@ -136,8 +145,8 @@ def is_bert_folder(path: Path) -> bool:
     mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
         v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
     return (config.get("model_type") == "bert" and config.get("position_embedding_type", "absolute") == "absolute"
-            and modules == ["Transformer", "Pooling", "Normalize"] and bool(mean_only)
-            and (path / "tokenizer.json").is_file() and (path / "model.safetensors").is_file())
+            and config.get("hidden_act") == "gelu" and modules == ["Transformer", "Pooling", "Normalize"]
+            and bool(mean_only) and all((path / f).is_file() for f in FAST_FILES))
 
 
 def load_embedder(settings: Settings) -> Embedder:
@@ -145,4 +154,4 @@ def load_embedder(settings: Settings) -> Embedder:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     path = resolve_model(settings)
     return Embedder(path, settings.model, model_fingerprint(path), settings.query_prefix,
-                    settings.passage_prefix, settings.fast_queries)
+                    settings.passage_prefix, settings.fast_queries, settings.query_threads)
