@@ -28,6 +28,7 @@ import gradio as gr  # noqa: E402
 
 from qa import commitments, dialogue, feedback, forms  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
+from qa.files import write_atomic  # noqa: E402
 
 TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
 CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年要新建多少个公共充电桩？", "乡村振兴今年有哪些举措？",
@@ -200,9 +201,7 @@ def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
         records = commitments.filter_records(all_records, topic=(keyword or "").strip() or None,
                                              section=None if section == "全部" else section, kind=KINDS[kind])
         path = csv_dir / "luohe_2024_commitments.csv"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(commitments.to_csv(records), encoding="utf-8-sig")   # BOM: Excel reads UTF-8
-        tmp.replace(path)
+        write_atomic(path, commitments.to_csv(records).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
         return commitment_rows(records), records, str(path), f"共 {len(records)} 条"
 
     def open_commitment(records: list, evt: gr.SelectData):

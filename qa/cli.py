@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .config import MODES, ROOT, Settings
+from .files import write_atomic
 from .text import normalize
 
 REPORT = ROOT / "eval" / "REPORT.md"
@@ -118,9 +119,7 @@ def cmd_eval(args, settings: Settings) -> int:
         from .embedding import load_embedder
 
         table = ablation.markdown(ablation.run(settings, loaded, load_embedder(settings)))
-        tmp = ABLATION.with_suffix(".tmp")
-        tmp.write_text(ABLATION_HEAD + table + "\n", encoding="utf-8")
-        tmp.replace(ABLATION)
+        write_atomic(ABLATION, (ABLATION_HEAD + table + "\n").encode("utf-8"))
         print(table)
         return 0
     assistant = Assistant(settings)
@@ -135,9 +134,7 @@ def cmd_eval(args, settings: Settings) -> int:
     result = evaluate.evaluate(assistant, items, modes)
     result["set"] = ",".join(str(p) for p in sets.values())
     if args.save:
-        tmp = Path(args.save).with_name(f".{Path(args.save).name}.tmp")
-        tmp.write_text(json.dumps(evaluate.outcomes(result), ensure_ascii=False), encoding="utf-8")
-        tmp.replace(args.save)
+        write_atomic(Path(args.save), json.dumps(evaluate.outcomes(result), ensure_ascii=False).encode("utf-8"))
     if before is not None:
         result["compare"] = evaluate.paired(before, evaluate.outcomes(result))
     if args.json:
@@ -239,7 +236,7 @@ def cmd_feedback(args, settings: Settings) -> int:
         items = feedback.draft_items(records)
         target = Path(args.export)
         try:
-            feedback.write_atomic(target, "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items).encode("utf-8"))
+            write_atomic(target, "".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items).encode("utf-8"))
         except OSError as exc:
             print(f"错误：无法写入 {target}（{exc.strerror or exc}）", file=sys.stderr)
             return 1

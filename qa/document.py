@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Settings
+from .files import write_atomic
 
 DOC_ID = "luohe-2024-plan"
 CHROME_FIRST_LINE = "字体缩小"     # the accessibility button bar starts so
@@ -169,7 +170,4 @@ def write_clean(settings: Settings | None = None) -> Path:
     """Save the derived clean text beside the page (temp file, then rename)."""
     settings = settings or Settings.from_env()
     doc = load(settings)
-    tmp = settings.clean_path.with_suffix(".tmp")
-    tmp.write_text(doc.clean, encoding="utf-8")
-    tmp.replace(settings.clean_path)
-    return settings.clean_path
+    return write_atomic(settings.clean_path, doc.clean.encode("utf-8"))

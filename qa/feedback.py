@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import tempfile
 import threading
 import unicodedata
 import uuid
@@ -19,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import Settings
+from .files import write_atomic
 
 FILE = "feedback.jsonl"
 KEYS = ("id", "time", "question", "resolved_question", "answer", "citations", "vote", "comment")
@@ -55,24 +54,9 @@ def record(question: str, result: dict, vote: str | None, comment: str = "",
             "answer": result.get("answer", ""), "citations": cites, "vote": vote, "comment": clean(comment, limit)}
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """`data` to a temp file beside `target`, fsynced, then renamed onto it: readers see the old
-    file or the new one, never a part; on any failure the temp file is removed."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def append(settings: Settings, rec: dict) -> Path:
     """Add one line to the feedback file: under a thread lock and an flock on a lock file, the old
-    bytes plus the new line are written to a temp file and renamed onto the file (write_atomic).
+    bytes plus the new line are written to a temp file and renamed onto the file (qa.files).
     The whole file is rewritten each time, which is fine at feedback volumes."""
     target = path(settings)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,6 @@ abstain on at most 3% of dev's answerable questions.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from .answer import (ABSTAIN_FEATURES, FEATURES, MATCH_FEATURES, abstain_feature
                      answer_probability, candidates, hand_weights, select)
 from .config import Settings
 from .evaluate import FORMS, load_set, squash
+from .files import write_atomic
 from .query import Query
 from .train import seeded_share
 
@@ -243,10 +243,7 @@ def load_fitted(path: Path, fingerprint: str) -> tuple:
 
 
 def write(data: dict, path: Path) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
 
 
 def main(settings: Settings, train_path: Path, dev_path: Path) -> dict:

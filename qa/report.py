@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .evaluate import MAX_K, TYPES
+from .files import write_atomic
 
 HEADLINE = ("recall@1", "recall@3", "recall@5", "mrr", "answer_accuracy", "abstention_f1",
             "false_abstention_rate", "faithful_numbers", "faithful_offsets", "median_answer_chars",
@@ -101,7 +102,4 @@ def write_report(results: dict, out: Path, ablation: str = "") -> Path:
     if ablation:
         parts += ["## Ablation", "", ablation.strip(), ""]
     parts += ["## Failed test items (hybrid)", "", failures(results["test"]), ""]
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return write_atomic(out, "\n".join(parts).encode("utf-8"))

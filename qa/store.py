@@ -30,6 +30,7 @@ import numpy as np
 from .chunking import SEPARATORS, Chunk, chunk_document, span_table
 from .config import Settings
 from .document import Document
+from .files import stage
 from .text import plan_words
 from .train import adapter_key, build_adapter
 
@@ -94,15 +95,6 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _write_atomic(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    return tmp
-
-
 def build(settings: Settings, doc: Document, embedder) -> Index:
     import faiss
 
@@ -133,12 +125,12 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     }
     out = settings.index_dir
     out.mkdir(parents=True, exist_ok=True)
-    staged = [(_write_atomic(out / FAISS_FILE, faiss_bytes), out / FAISS_FILE),
-              (_write_atomic(out / CHUNKS_FILE, chunk_bytes), out / CHUNKS_FILE),
-              (_write_atomic(out / SPANS_FILE, span_bytes), out / SPANS_FILE),
-              (_write_atomic(out / WORDS_FILE, words_bytes), out / WORDS_FILE),
-              (_write_atomic(out / ADAPTER_FILE, adapter_bytes), out / ADAPTER_FILE),
-              (_write_atomic(out / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode()),
+    staged = [(stage(out / FAISS_FILE, faiss_bytes), out / FAISS_FILE),
+              (stage(out / CHUNKS_FILE, chunk_bytes), out / CHUNKS_FILE),
+              (stage(out / SPANS_FILE, span_bytes), out / SPANS_FILE),
+              (stage(out / WORDS_FILE, words_bytes), out / WORDS_FILE),
+              (stage(out / ADAPTER_FILE, adapter_bytes), out / ADAPTER_FILE),
+              (stage(out / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2).encode()),
                out / MANIFEST_FILE)]
     for tmp, final in staged:          # manifest last: it vouches for the files before it
         os.replace(tmp, final)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from qa import cli, feedback
+from qa import cli, feedback, files
 from qa.config import Settings
 from qa.evaluate import KEYS
 
@@ -68,7 +68,7 @@ def test_a_failed_append_leaves_the_file_intact_and_no_temp_file(settings, monke
 
     def fail(*args):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(feedback.os, broken, fail)
+    monkeypatch.setattr(files.os, broken, fail)            # the writer all of qa shares
     with pytest.raises(OSError):
         feedback.append(settings, vote())
     assert feedback.path(settings).read_bytes() == before
