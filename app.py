@@ -293,18 +293,9 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def serving_assistant() -> Assistant:
-    """The assistant as a server runs it: concurrent questions share encoder passes, and the model
-    is loaded and warmed before the first user arrives."""
-    assistant = Assistant()
-    assistant.embedder.batch_queries(assistant.settings.query_batch, assistant.settings.serve_threads)
-    assistant.ask(CITIZEN_EXAMPLES[1])
-    return assistant
-
-
 def main() -> None:
     args = parse_args()
-    assistant = serving_assistant()
+    assistant = Assistant.serving()
     demo = build(assistant, log_questions=args.log_questions)
     demo.queue(default_concurrency_limit=assistant.settings.concurrency, max_size=256)
     demo.launch(server_name=args.host, server_port=args.port, share=False, theme=THEME, css=CSS,

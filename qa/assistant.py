@@ -20,6 +20,7 @@ EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公�
 NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），例如：今年要新建多少个公共充电桩？"
 TRUNCATED = "问题过长，只按前{n}个字作答。"
 WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+WARM_UP = "今年要新建多少个公共充电桩？"
 OVERVIEW_DEPTH = 16       # passages an overview draws its points from (swept 5, 8, 12, 16, 24 on dev)
 OVERVIEW_GATE = 3         # passages whose spans the overview abstention reads (as calibrated)
 
@@ -166,6 +167,16 @@ class Assistant:
         return Answer(result.question, ABSTAIN, True, plain, result.timings_ms, result.hits,
                       result.notice, resolved_question=result.resolved_question,
                       reason="the answer does not name the follow-up's subject")
+
+    @classmethod
+    def serving(cls, settings: Settings | None = None) -> "Assistant":
+        """The assistant as a server runs it (the app, qa bench --load): concurrent questions share
+        encoder passes (qa.batching) on serve_threads torch threads, and the model is loaded and
+        warmed before the first user arrives."""
+        assistant = cls(settings)
+        assistant.embedder.batch_queries(assistant.settings.query_batch, assistant.settings.serve_threads)
+        assistant.ask(WARM_UP)
+        return assistant
 
     @staticmethod
     def cite_spans(cites: dict) -> list:

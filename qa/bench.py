@@ -134,12 +134,19 @@ LOAD_CLIENTS = 20
 LOAD_PER_CLIENT = 10
 
 
-def serve(port: int, log) -> subprocess.Popen:
-    """`python app.py --port N` on loopback; returns once it serves its page (or raises)."""
-    env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(port: int, log, env: dict | None = None, timeout: float = 300) -> subprocess.Popen:
+    """`python app.py --port N` on loopback, with `env` added to this environment, its output to the
+    file `log`; returns once it serves its page, or kills it and raises."""
+    env = {**os.environ, **(env or {}), "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 300
+    deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"应用启动失败（退出码 {proc.returncode}）")
@@ -150,7 +157,7 @@ def serve(port: int, log) -> subprocess.Popen:
         except OSError:
             time.sleep(0.5)
     proc.kill()
-    raise RuntimeError("应用在 300 秒内没有启动")
+    raise RuntimeError(f"应用在 {timeout:.0f} 秒内没有启动")
 
 
 async def ask_over_http(http, base: str, question: str, session: str) -> dict:
@@ -203,10 +210,7 @@ def in_process() -> tuple:
     from .assistant import Assistant
 
     questions = load_questions()
-    assistant = Assistant()
-    settings = assistant.settings
-    assistant.embedder.batch_queries(settings.query_batch, settings.serve_threads)
-    assistant.ask(questions[0])
+    assistant = Assistant.serving()
 
     def client(mine: list) -> list:
         out = []
@@ -226,9 +230,7 @@ def load() -> dict:
     """LOAD_CLIENTS concurrent clients x LOAD_PER_CLIENT questions against a real app process, then
     the same load in a fresh process without HTTP."""
     questions = load_questions()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         proc = serve(port, log)

@@ -2,10 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,6 +9,7 @@ from urllib.request import urlopen
 
 import pytest
 
+from qa.bench import free_port, serve
 from qa.config import ROOT
 
 pytestmark = pytest.mark.model
@@ -30,12 +27,6 @@ GOLDEN = [  # question, text the answer must hold, text the first citation must 
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_log(tmp_path_factory):
     return tmp_path_factory.mktemp("app") / "app.log"
@@ -51,28 +42,13 @@ def feedback_dir(tmp_path_factory):
 def app_url(app_log, feedback_dir):
     """`python app.py --port N` as a real server process, on loopback."""
     port = free_port()
-    log = app_log
-    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "QA_STRICT_INDEX": "1",
-           "QA_FEEDBACK_DIR": str(feedback_dir)}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+    env = {"GRADIO_ANALYTICS_ENABLED": "False", "QA_STRICT_INDEX": "1", "QA_FEEDBACK_DIR": str(feedback_dir)}
+    with open(app_log, "w") as out:
         try:
-            with urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"app did not start in 180 s:\n{log.read_text()[-2000:]}")
-    yield url
+            proc = serve(port, out, env, timeout=180)
+        except RuntimeError as exc:                  # exited, or no page within 180 s
+            pytest.fail(f"{exc}:\n{app_log.read_text()[-2000:]}")
+    yield f"http://127.0.0.1:{port}/"
     proc.terminate()
     proc.wait(timeout=20)
 
