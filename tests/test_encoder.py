@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from qa.config import ROOT
-from qa.embedding import Embedder, is_bert_folder
+from qa.embedding import Embedder
+from qa.encoder import readable
 from qa.evaluate import SPLITS, load_set
 from qa.query import Query
 
@@ -58,10 +59,10 @@ def test_fast_encoder_retrieves_the_same_top5_on_the_eval_set(real_assistant, st
 
 
 def test_only_mean_pooled_bert_folders_take_the_fast_path(tmp_path, real_embedder):
-    assert is_bert_folder(real_embedder.path)
-    assert not is_bert_folder(tmp_path)                   # nothing there
+    assert readable(real_embedder.path)
+    assert not readable(tmp_path)                   # nothing there
     (tmp_path / "config.json").write_text('{"model_type": "xlm-roberta"}', encoding="utf-8")
-    assert not is_bert_folder(tmp_path)
+    assert not readable(tmp_path)
 
 
 def test_the_traced_graph_agrees_with_the_eager_pass(real_settings, real_doc, real_embedder):
