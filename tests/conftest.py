@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import qa.assistant as qa_assistant
-from qa import document
+from qa.plan import document
 from qa.config import Settings
 
 TINY_TITLE = "示例市2024年国民经济和社会发展计划"
@@ -154,7 +154,7 @@ def real_doc(real_settings):
 
 @pytest.fixture(scope="session")
 def real_embedder(real_settings):
-    from qa.embedding import load_embedder
+    from qa.index.embedding import load_embedder
     return load_embedder(real_settings)
 
 

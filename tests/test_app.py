@@ -9,7 +9,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from qa.bench import free_port, serve
+from qa.serving.server import free_port, serve
 from qa.config import ROOT
 
 pytestmark = pytest.mark.model

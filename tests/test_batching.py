@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from qa.batching import Batcher
+from qa.serving.batching import Batcher
 
 
 class SlowEncoder:
@@ -83,11 +83,11 @@ def test_an_error_reaches_every_caller_of_that_pass_and_the_queue_lives_on():
 def test_the_real_embedder_batches_through_the_queue(fake_embedder):
     """Embedder.encode_query goes through the queue once batch_queries is called (the app's path)."""
     pytest.importorskip("torch")
-    from qa.embedding import Embedder
+    from qa.index.embedding import Embedder
 
     e = Embedder("/nonexistent", "fake", "fp", "query: ", "passage: ", fast_queries=False)
-    e._encode_queries = fake_embedder.encode_query
-    e.batch_queries(8, threads=1)
+    e.encode_now = fake_embedder.encode_query
+    e.batch_queries(Batcher(e.encode_now, 8), threads=1)
     texts = ["今年新建多少个公共充电桩？", "托位"]
     np.testing.assert_array_equal(e.encode_query(texts), fake_embedder.encode_query(texts))
     assert e._batcher.calls == 1

@@ -1,7 +1,7 @@
 """Chunks cover every body character, stay inside one paragraph, and are reproducible."""
 import pytest
 
-from qa.chunking import Chunk, chunk_document
+from qa.plan.chunking import Chunk, chunk_document
 
 
 @pytest.fixture(params=[("tiny_doc", 60), ("real_doc", 200)], ids=["tiny", "real"])

@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-from qa import cli
-from qa.assistant import EMPTY_QUESTION
+from qa.config import ROOT
+from qa.serving import cli
+from qa.reading.question import EMPTY_QUESTION
 
 
 
@@ -86,7 +87,7 @@ def test_eval_compare_rejects_a_bad_file_before_asking_anything(tiny_cli, capsys
     path = tmp_path / "before.json"
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    dev = str(cli.ROOT / "eval" / "dev.jsonl")
+    dev = str(ROOT / "eval" / "dev.jsonl")
     assert cli.main(["eval", "--set", dev, "--mode", "hybrid", "--compare", str(path)]) == 1
     out, err = capsys.readouterr()
     assert out == "" and message in err and str(path) in err

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from qa import cli, commitments, document
+from qa.plan import commitments, document
+from qa.serving import cli
 from qa.config import ROOT, Settings
 
 GOLD = ROOT / "eval" / "commitments_gold.jsonl"
@@ -269,7 +270,7 @@ def test_cli_bad_choice_exits_2_listing_choices(capsys, argv, choices):
 
 
 def test_cli_commitments_imports_no_model_code():
-    code = ("import io, contextlib, sys\nfrom qa import cli\n"
+    code = ("import io, contextlib, sys\nfrom qa.serving import cli\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n    cli.main(['commitments', '--format', 'json'])\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & "
             "{'torch', 'sentence_transformers', 'faiss', 'numpy', 'jieba', 'gradio', 'bm25s'}))")

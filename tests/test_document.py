@@ -1,8 +1,8 @@
 """Page → clean text → section tree, with offsets that always slice back to the node."""
 import pytest
 
-from qa import document
-from qa.document import Repair, apply_repairs, clean_text, load_repairs, page_parts
+from qa.plan import document
+from qa.plan.document import Repair, apply_repairs, clean_text, load_repairs, page_parts
 
 HEADING = {1: "{label}、{title}", 2: "{label}{title}", 3: "{title}。"}
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from qa.config import ROOT
-from qa.embedding import Embedder
-from qa.encoder import readable
-from qa.evaluate import SPLITS, load_set
-from qa.query import Query
+from qa.index.embedding import Embedder
+from qa.index.encoder import readable
+from qa.evaluation.evaluate import SPLITS
+from qa.learning.items import load_set
+from qa.reading.query import Query
 
 pytestmark = pytest.mark.model
 
@@ -49,7 +50,7 @@ def test_fast_encoder_agrees_with_sentence_transformers(real_settings, real_doc,
 
 def test_fast_encoder_retrieves_the_same_top5_on_the_eval_set(real_assistant, st_embedder):
     items = load_set(SPLITS["dev"]) + load_set(SPLITS["test"])
-    queries = [Query.parse(it["question"], real_assistant.settings.use_synonyms) for it in items]
+    queries = [Query.parse(normalize(it["question"]), real_assistant.settings.use_synonyms) for it in items]
     texts = [q.text for q in queries]
     ours, theirs = real_assistant.embedder.encode_query(texts), st_embedder.encode_query(texts)
     search = real_assistant.retriever.search
@@ -68,7 +69,7 @@ def test_only_mean_pooled_bert_folders_take_the_fast_path(tmp_path, real_embedde
 def test_the_traced_graph_agrees_with_the_eager_pass(real_settings, real_doc, real_embedder):
     """The app runs the forward pass as a traced graph (BertEncoder.compile): any batch size and
     length, the same vectors."""
-    from qa.encoder import BertEncoder
+    from qa.index.encoder import BertEncoder
 
     texts = ["query: " + t for t in strings(real_doc, real_settings.train_file)[::10]]   # 20, short to 512
     eager = real_embedder.queries.encode(texts)
@@ -83,7 +84,7 @@ def test_the_traced_graph_agrees_with_the_eager_pass(real_settings, real_doc, re
 def test_ask_loads_neither_sentence_transformers_nor_a_progress_bar():
     """`qa ask` answers through the fast encoder: nothing of sentence-transformers or transformers
     is imported, and nothing is printed on stderr (no "Loading weights" bar)."""
-    code = ("import sys; from qa.cli import main; code = main(['ask', '今年要新建多少个公共充电桩？']); "
+    code = ("import sys; from qa.serving.cli import main; code = main(['ask', '今年要新建多少个公共充电桩？']); "
             "print(sorted(m for m in ('sentence_transformers', 'transformers') if m in sys.modules), code)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
                          env={**os.environ, "QA_STRICT_INDEX": "1"})

@@ -4,7 +4,8 @@ from collections import Counter
 
 import pytest
 
-from qa import evaluate
+from qa.evaluation import checks, evaluate
+from qa.learning import items as item_schema
 from qa.config import ROOT
 
 THRESHOLDS = ROOT / "eval" / "thresholds.json"
@@ -13,19 +14,19 @@ SECTIONS = {"一", "二", "(一)", "(二)", "(三)", "(四)", "(五)", "(六)", 
 
 @pytest.fixture(scope="module")
 def sets():
-    return {name: evaluate.load_set(path) for name, path in evaluate.SPLITS.items()}
+    return {name: item_schema.load_set(path) for name, path in evaluate.SPLITS.items()}
 
 
 @pytest.mark.parametrize("split", ["dev", "test"])
 def test_set_is_valid(real_doc, sets, split):
-    assert evaluate.check_set(sets[split], real_doc.clean, real_doc.paragraphs) == []
+    assert checks.check_set(sets[split], real_doc.clean, real_doc.paragraphs) == []
 
 
 def test_sets_cover_what_the_evaluation_needs(sets):
     items = sets["dev"] + sets["test"]
     types = Counter(it["type"] for it in items)
     assert len(items) >= 150
-    assert set(types) == set(evaluate.TYPES)
+    assert set(types) == set(item_schema.TYPES)
     assert types["unanswerable"] / len(items) >= 0.15
     assert types["year_trap"] >= 10 and types["colloquial"] >= 20
     assert len({it["id"] for it in items}) == len(items)
@@ -38,7 +39,7 @@ def test_sets_cover_what_the_evaluation_needs(sets):
 
 def test_test_split_can_tell_a_few_items_apart(sets):
     """Issue 13: at least 350 answerable and 80 unanswerable single-answer test items."""
-    single = [it for it in sets["test"] if it["type"] not in evaluate.FORMS]
+    single = [it for it in sets["test"] if it["type"] not in item_schema.FORMS]
     assert sum(1 for it in single if it["answers"]) >= 350
     assert sum(1 for it in single if not it["answers"]) >= 80
 
@@ -68,7 +69,7 @@ def test_checker_catches_bad_form_items(real_doc):
         {**follow, "id": "f2", "history": []},
         {**follow, "id": "f3", "history": None, "extra": 1},
     ]
-    problems = evaluate.check_set([overview, multi, follow] + bad, real_doc.clean, real_doc.paragraphs)
+    problems = checks.check_set([overview, multi, follow] + bad, real_doc.clean, real_doc.paragraphs)
     assert [p.split(":")[0] for p in problems] == ["o2", "o3", "m2", "f2", "f3"]
 
 
@@ -93,20 +94,20 @@ def test_form_records_score_each_form(real_doc):
 def test_train_split_is_valid_and_apart_from_dev_and_test(real_settings, real_doc, sets):
     """The training split (issue 13) is hand-written from the plan, mostly paraphrased, with
     unanswerable near-misses, and holds no near-duplicate of a dev or test question."""
-    train = evaluate.load_set(real_settings.train_file)
-    assert evaluate.check_set(train, real_doc.clean, real_doc.paragraphs) == []
+    train = item_schema.load_set(real_settings.train_file)
+    assert checks.check_set(train, real_doc.clean, real_doc.paragraphs) == []
     assert len(train) >= 1500 and sum(1 for it in train if not it["answers"]) >= 250
-    copied = sum(1 for it in train if any(evaluate.shares_run(it["question"], ev) for ev in it["evidence"]))
+    copied = sum(1 for it in train if any(checks.shares_run(it["question"], ev) for ev in it["evidence"]))
     assert copied / len(train) <= 0.25                   # three in four or more say it in their own words
     sections = {it["section"] for it in train}
     assert SECTIONS <= sections
-    assert evaluate.near_duplicates(train, sets["dev"] + sets["test"]) == []
+    assert checks.near_duplicates(train, sets["dev"] + sets["test"]) == []
 
 
 def test_near_duplicates_are_found():
     items = [{"id": "a", "question": "今年要新建多少个公共充电桩？"}, {"id": "b", "question": "老旧小区改造多少个？"}]
     others = [{"id": "x", "question": "今年新建多少个公共充电桩"}]
-    assert evaluate.near_duplicates(items, others) == [("a", "x")]
+    assert checks.near_duplicates(items, others) == [("a", "x")]
 
 
 def test_checker_catches_bad_items(real_doc):
@@ -118,7 +119,7 @@ def test_checker_catches_bad_items(real_doc):
         {**good, "id": "x4", "type": "guess"},
         {**good, "id": "x1"},
     ]
-    problems = evaluate.check_set([good] + bad, real_doc.clean, real_doc.paragraphs)
+    problems = checks.check_set([good] + bad, real_doc.clean, real_doc.paragraphs)
     assert [p.split(":")[0] for p in problems] == ["x2", "x3", "x4", "x1"]
 
 

@@ -7,9 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from qa import cli, feedback, files
-from qa.config import Settings
-from qa.evaluate import KEYS
+from qa import files
+from qa.serving import cli, feedback
+from qa.config import ROOT, Settings
+from qa.learning.items import KEYS
 
 RESULT = {"question": "今年要新建多少个公共充电桩？", "answer": "新建公共充电桩580个", "abstained": False,
           "resolved_question": None, "kind": "span", "timings_ms": {"total": 12},
@@ -183,8 +184,8 @@ def test_cli_export_to_an_unwritable_path_fails_in_chinese(feedback_env, capsys,
 def test_cli_feedback_loads_no_model(feedback_env):
     """The command stays fast: neither torch nor the embedding code is imported."""
     feedback.append(feedback_env, vote())
-    code = ("import sys; from qa import cli; rc = cli.main(['feedback']); "
-            "print(rc, [m for m in ('torch', 'qa.embedding', 'qa.assistant', 'gradio') if m in sys.modules])")
+    code = ("import sys; from qa.serving import cli; rc = cli.main(['feedback']); "
+            "print(rc, [m for m in ('torch', 'qa.index.embedding', 'qa.assistant', 'gradio') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=cli.ROOT).stdout
+                         cwd=ROOT).stdout
     assert out.splitlines()[-1] == "0 []"

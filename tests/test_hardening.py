@@ -12,11 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa import cli, document
-from qa.assistant import EMPTY_QUESTION, NO_WORDS, TRUNCATED
-from qa.chunking import chunk_document
+from qa.plan import document
+from qa.serving import cli
+from qa.reading.question import EMPTY_QUESTION, NO_WORDS, TRUNCATED
+from qa.plan.chunking import chunk_document
 from qa.config import ROOT
-from qa.text import CONTROL_RE, normalize
+from qa.reading.text import CONTROL_RE, normalize
 
 QUESTION = "今年新建多少个公共充电桩？"
 ANSWER = "新建公共充电桩1000个"

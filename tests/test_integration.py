@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from qa import store
-from qa.answer import ABSTAIN
-from qa.text import numbers
+from qa.index import store
+from qa.answering.result import ABSTAIN
+from qa.reading.text import numbers
 
 pytestmark = pytest.mark.model
 

@@ -8,10 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qa import evaluate, fit, train
-from qa.answer import ABSTAIN_FEATURES, FEATURES, hand_weights
-from qa.chunking import chunk_document
-from qa.store import IndexProblem
+from qa.evaluation import evaluate
+from qa.learning import adapter, finetune, fit, items
+from qa.answering.weights import ABSTAIN_FEATURES, FEATURES, MATCH_FEATURES, hand_weights, load_fitted
+from qa.plan.chunking import chunk_document
+from qa.index.store import IndexProblem
 
 
 def _train_file(tmp_path, items):
@@ -32,7 +33,7 @@ ITEMS = [
 
 def test_triplets_pair_the_evidence_span_with_a_wrong_clause_of_its_paragraph(tiny_settings, tiny_doc):
     chunks = chunk_document(tiny_doc, tiny_settings.chunk_size, tiny_settings.chunk_overlap)
-    rows = train.triplets(ITEMS[:2], chunks, tiny_doc.clean)
+    rows = adapter.triplets(ITEMS[:2], chunks, tiny_doc.clean)
     assert [r[:2] for r in rows] == [("今年充电桩建几个？", "新建公共充电桩1000个"), ("老小区改多少？", "改造老旧小区95个")]
     for (_, positive, negative), it in zip(rows, ITEMS):
         assert not any(a in negative for a in it["answers"])
@@ -43,28 +44,28 @@ def test_triplets_pair_the_evidence_span_with_a_wrong_clause_of_its_paragraph(ti
 def test_load_items_keeps_answerable_items_and_a_seeded_fraction(tiny_settings, tmp_path):
     more = [dict(ITEMS[0], id=f"y{i}") for i in range(8)]
     s = replace(tiny_settings, train_file=_train_file(tmp_path, ITEMS + more))
-    assert [it["id"] for it in train.load_items(s)] == ["x1", "x2"] + [f"y{i}" for i in range(8)]
-    half = train.load_items(replace(s, train_fraction=0.5))
-    assert len(half) == 5 and half == train.load_items(replace(s, train_fraction=0.5))
+    assert [it["id"] for it in adapter.load_items(s)] == ["x1", "x2"] + [f"y{i}" for i in range(8)]
+    half = adapter.load_items(replace(s, train_fraction=0.5))
+    assert len(half) == 5 and half == adapter.load_items(replace(s, train_fraction=0.5))
 
 
 def test_the_matcher_key_follows_data_base_model_and_recipe(tiny_settings, tmp_path):
     s = replace(tiny_settings, train_file=_train_file(tmp_path, ITEMS))
-    key = train.fingerprint(s, "base-a", "plan")
-    assert key == train.fingerprint(s, "base-a", "plan")
-    assert key != train.fingerprint(s, "base-b", "plan")
-    assert key != train.fingerprint(s, "base-a", "plan, edited")
-    assert key != train.fingerprint(replace(s, train_seed=1), "base-a", "plan")
-    assert key != train.fingerprint(replace(s, train_fraction=0.5), "base-a", "plan")
+    key = finetune.fingerprint(s, "base-a", "plan")
+    assert key == finetune.fingerprint(s, "base-a", "plan")
+    assert key != finetune.fingerprint(s, "base-b", "plan")
+    assert key != finetune.fingerprint(s, "base-a", "plan, edited")
+    assert key != finetune.fingerprint(replace(s, train_seed=1), "base-a", "plan")
+    assert key != finetune.fingerprint(replace(s, train_fraction=0.5), "base-a", "plan")
     s2 = replace(s, train_file=_train_file(tmp_path / "..", ITEMS[:2]))
-    assert key != train.fingerprint(s2, "base-a", "plan")
+    assert key != finetune.fingerprint(s2, "base-a", "plan")
 
 
 def test_a_strict_setup_never_trains_at_run_time(tiny_settings, tmp_path):
     s = replace(tiny_settings, train_file=_train_file(tmp_path, ITEMS), model_cache=tmp_path / "models",
                 strict_index=True)
     with pytest.raises(IndexProblem, match="not trained"):
-        train.ensure_matcher(s, tmp_path / "base", "base-a")
+        finetune.ensure_matcher(s, tmp_path / "base", "base-a")
 
 
 def test_fit_weights_learn_which_feature_marks_the_gold_span():
@@ -88,19 +89,20 @@ def test_weights_are_used_only_for_the_model_they_were_fitted_for(tmp_path):
     data = {"model_fingerprint": "m1", "features": list(FEATURES), "weights": [0.5] * len(FEATURES),
             "abstainer": abstainer}
     fit.write(data, path)
-    assert fit.load_fitted(path, "m1") == ([0.5] * len(FEATURES), abstainer)
-    assert fit.load_fitted(path, "m2") == (None, None)
+    assert load_fitted(path, "m1") == (dict.fromkeys(FEATURES, 0.5), abstainer)
+    assert load_fitted(path, "m2") == (None, None)
     fit.write({**data, "features": list(FEATURES[:-1])}, path)
-    assert fit.load_fitted(path, "m1") == (None, None)
+    assert load_fitted(path, "m1") == (None, None)
     fit.write({**data, "abstainer": {**abstainer, "features": ["cosine"]}}, path)
-    assert fit.load_fitted(path, "m1") == (None, None)
-    assert fit.load_fitted(tmp_path / "missing.json", "m1") == (None, None)
+    assert load_fitted(path, "m1") == (None, None)
+    assert load_fitted(tmp_path / "missing.json", "m1") == (None, None)
     assert not list(tmp_path.glob(".*tmp"))
 
 
 def test_hand_weights_put_the_cosine_last():
     w = hand_weights(4.0)
-    assert FEATURES[-1] == "cosine" and w[-1] == 4.0 and w[0] == 1.0 and len(w) == len(FEATURES)
+    assert FEATURES[-1] == "cosine" and list(w) == list(FEATURES)
+    assert (w["cosine"], w["overlap"]) == (4.0, 1.0)
 
 
 def test_paired_comparison_counts_wins_losses_and_a_sign_test():
@@ -132,8 +134,8 @@ def test_the_adapter_trains_deterministically_and_pulls_questions_to_their_spans
     rows = [(f"q{i}", i, (i + 1) % 40) for i in range(40)]
     questions = spans[[r[1] for r in rows]] @ distortion
     s = replace(tiny_settings, adapter_epochs=500, adapter_penalty=0.0)
-    w = train.train_adapter(s, questions, spans, rows)
-    assert np.array_equal(w, train.train_adapter(s, questions, spans, rows))
+    w = adapter.train_adapter(s, questions, spans, rows)
+    assert np.array_equal(w, adapter.train_adapter(s, questions, spans, rows))
 
     def top1(mapped):
         mapped = mapped / np.linalg.norm(mapped, axis=1, keepdims=True)
@@ -159,4 +161,4 @@ def test_the_committed_weights_were_fitted_for_this_model_and_adapter(real_assis
     data = json.loads(real_assistant.settings.weights_file.read_text(encoding="utf-8"))
     assert data["model_fingerprint"] == real_assistant.fingerprint
     assert all(w >= 0 for name, w in zip(data["abstainer"]["features"], data["abstainer"]["weights"])
-               if name in fit.MATCH_FEATURES)
+               if name in MATCH_FEATURES)

@@ -3,9 +3,11 @@ import faiss
 import numpy as np
 import pytest
 
-from qa.query import Query
+from qa.reading.query import Query
+from qa.reading.text import normalize
 
-from qa.retrieval import Retriever, dense_search, rrf
+from qa.search.fusion import rrf
+from qa.search.retrieval import Retriever, dense_search
 
 
 def test_rrf_hand_made_rankings():
@@ -70,7 +72,7 @@ def test_dense_search_empty_index_and_bad_input():
 
 def test_retriever_modes(tiny_assistant):
     r = tiny_assistant.retriever
-    q = Query.parse("今年新建多少个公共充电桩？")
+    q = Query.parse(normalize("今年新建多少个公共充电桩？"))
     for mode in ("dense", "bm25", "hybrid"):
         hits = r.search(q, mode, k=3)
         assert [h.rank for h in hits] == [1, 2, 3], mode
@@ -79,7 +81,7 @@ def test_retriever_modes(tiny_assistant):
     dense = r.search(q, "dense", k=5)
     assert [h.score for h in dense] == sorted((h.score for h in dense), reverse=True)
     with pytest.raises(ValueError, match="bm25, dense, hybrid"):
-        r.search(Query.parse("问题"), "sparse")
+        r.search(Query.parse(normalize("问题")), "sparse")
 
 
 def test_retriever_rejects_mismatched_chunks(tiny_assistant):
@@ -91,7 +93,7 @@ def test_retriever_rejects_mismatched_chunks(tiny_assistant):
 def test_meaning_mixes_chunk_cosine_with_best_span_cosine(tiny_assistant):
     from dataclasses import replace
 
-    from qa.chunking import span_table
+    from qa.plan.chunking import span_table
 
     a = tiny_assistant
     chunks, spans = a.index.chunks, a.index.span_vectors

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from conftest import FakeEmbedder
-from qa import document, store
+from qa.index import store
+from qa.plan import document
 from qa.assistant import Assistant
-from qa.chunking import chunk_document
+from qa.plan.chunking import chunk_document
 
 QUESTION = "今年新建多少个公共充电桩？"
 EDITED = "chunks.jsonl does not match the manifest (edited or half-written)"

@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from qa.config import Settings
-from qa.text import PAD_WORD, bigram_tokens, jieba_tokenizer, normalize, numbers, plan_words, tokenize, word_tokens
+from qa.reading.text import PAD_WORD, bigram_tokens, jieba_tokenizer, normalize, numbers, plan_words, tokenize, word_tokens
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -26,13 +26,13 @@ def test_normalize_keeps_the_plan_unchanged(real_doc):
 
 
 def test_bigram_tokens():
-    assert bigram_tokens("新建公共充电桩580个,PM2.5降到42.5%") == [
+    assert bigram_tokens(normalize("新建公共充电桩580个,PM2.5降到42.5%")) == [
         "新建", "建公", "公共", "共充", "充电", "电桩", "580", "个", "pm2.5", "降到", "42.5%"]
     assert bigram_tokens("漯") == ["漯"]
 
 
 def test_tokenize_schemes():
-    assert tokenize("充電樁", "bigram") == ["充电", "电桩"]
+    assert tokenize(normalize("充電樁"), "bigram") == ["充电", "电桩"]
     assert tokenize("新建公共充电桩", "jieba") == ["新建", "公共", "充电", "桩"]
     assert tokenize("充电", "jieba+bigram") == ["充电", "充电"]
     with pytest.raises(ValueError, match="bigram, jieba, jieba\\+bigram"):

@@ -1,11 +1,13 @@
-"""Question parsing, done once per question: normalise, search form (synonyms appended), year
-scope, asked unit, list/when cues. One `Query` flows to retrieval, answer selection and citation."""
+"""The parsed question: search form (synonyms appended), year scope, asked unit, list/when cues,
+parsed from the normalised text once (qa.reading.read). One `Query` flows to retrieval, answer
+selection and citation."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from .text import bigram_tokens, expand, normalize
+from .lexicon import ASKED_UNITS, HOME_PLACE, NAMED_UNITS, OTHER_PLACES, WH_WORDS
+from .text import bigram_tokens, expand
 
 FIGURE_Q = re.compile(r"多少|(?<!哪)几[个家所条项座万亿千百十]|几成|比例|百分|第几|排名|排老几|多大|多长|多高|多快|幅度|增速|涨了?多|"
                       r"增长了?多|占比|比重|达到多|面积|规模")
@@ -13,16 +15,10 @@ YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 OTHER_PERIOD = re.compile(r"明年|后年|前年|十五五|十三五|远景")
 COVERED_YEARS = {"2023", "2024"}
 ASKED_CLAUSE_RE = re.compile(r"[^,，。;；!！?？]*[?？]")
-WH_RE = re.compile(r"什么|啥|哪|几|怎么|咋|如何|多少")
+WH_RE = re.compile(WH_WORDS + "|几")
 YEAR_RESULT = re.compile(r"去年|2023|实际|完成了|执行情况|上一年|已经")
 YEAR_TARGET = re.compile(r"今年|2024|目标|计划|预期|将要|要")
-UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "万吨", "场次", "个百分点", "人次",
-         "个", "家", "所", "条", "人", "元", "亩", "场", "座", "套", "户", "项", "张", "台", "辆", "处", "名",
-         "吨", "%", "位")
-OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "平顶山", "信阳", "南阳", "商丘", "新乡",
-                "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
-ASKED_UNIT_RE = re.compile(r"(?<!哪)(?:多少|几)(?P<unit>亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|"
-                           r"辆|处|名|万吨|吨|万头|头|亿斤|斤|场次|场|户|套|栋|块|天|个|倍|万)")
+ASKED_UNIT_RE = re.compile(rf"(?<!哪)(?:多少|几)(?P<unit>{ASKED_UNITS})")
 MONEY = r"(?:补贴|奖励|奖金|经费|资金|工资|费用|预算)"
 MONEY_Q = re.compile(r"多少[\u4e00-\u9fff]{0,2}" + MONEY + "|" + MONEY + r"(?:有|是|能有|能拿)?多少(?![个家项所条人])")   # 能拿多少补贴 asks 元
 POINTS_Q = re.compile(r"(?:几|多少)个?(?:百分)?点")
@@ -38,9 +34,9 @@ WH_HEAD_RE = re.compile(r"(?:什么|啥|哪个|哪种|哪类|何种)([\u4e00-\u9
 WH_VAGUE = {"时候", "样子", "意思", "程度", "地方", "情况", "内容", "东西", "要求", "事情", "办法", "措施"}
 
 
-def year_scope(question: str) -> str | None:
-    """'result' (2023 figures, section 一), 'target' (2024, sections 二/三), 'other' (not covered)."""
-    q = normalize(question)
+def year_scope(q: str) -> str | None:
+    """'result' (2023 figures, section 一), 'target' (2024, sections 二/三), 'other' (not covered),
+    of a normalised question."""
     years = set(YEAR_RE.findall(q))
     if OTHER_PERIOD.search(q) or (years and not years & COVERED_YEARS):
         return "other"
@@ -77,11 +73,11 @@ class Query:
     asks_stock: bool = False    # asks a total (总数, 累计…)
 
     @classmethod
-    def parse(cls, question: str, synonyms: bool = True) -> "Query":
-        """Parse a question once: everything below reads the fields, never the raw text again."""
-        norm = normalize(question)
+    def parse(cls, norm: str, synonyms: bool = True, question: str | None = None) -> "Query":
+        """Parse a normalised question (`question`: as asked, when it differs): everything below reads
+        the fields, never the raw text again."""
         text = expand(norm) if synonyms else norm
-        units = tuple(u for u in UNITS if u in text and u != "%")
+        units = tuple(u for u in NAMED_UNITS if u in text and u != "%")
         m = ASKED_UNIT_RE.search(text)
         if RANK_Q.search(text):
             unit = "第"
@@ -100,6 +96,6 @@ class Query:
         head = WH_HEAD_RE.search(text)
         return cls(text, frozenset(bigram_tokens(text)), bool(FIGURE_Q.search(text)) or unit is not None,
                    units, year_scope(norm), unit, bool(WHEN_Q.search(text)), bool(LIST_Q.search(text)),
-                   head[1] if head and head[1] not in WH_VAGUE else None, question, norm,
-                   tuple(p for p in OTHER_PLACES if p in norm) if "漯河" not in norm else (),
+                   head[1] if head and head[1] not in WH_VAGUE else None, norm if question is None else question, norm,
+                   tuple(p for p in OTHER_PLACES if p in norm) if HOME_PLACE not in norm else (),
                    bool(EXPLICIT_TARGET.search(text)), bool(STOCK_Q.search(text)))

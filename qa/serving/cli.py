@@ -5,19 +5,12 @@ import argparse
 import json
 import sys
 
-from dataclasses import replace
 from pathlib import Path
 
-from .config import MODES, ROOT, Settings
-from .files import write_atomic
-from .text import normalize
-
-REPORT = ROOT / "eval" / "REPORT.md"
-ABLATION = ROOT / "eval" / "ablation.md"     # written by --ablation, folded into the report
-HISTORY = ROOT / "eval" / "HISTORY.md"       # hand-kept log of tuning steps, folded into the report
-ABLATION_HEAD = ("Leave-one-out ablation, hybrid mode (`python -m qa eval --ablation`): each row undoes one "
-                 "choice of the defaults.\n\n")
-
+from ..config import MODES, Settings
+from ..files import write_atomic
+from ..reading.text import normalize
+from .cli_eval import cmd_bench, cmd_eval, cmd_fit, cmd_train
 
 def _print_answer(result: dict) -> None:
     if result.get("notice"):
@@ -33,7 +26,7 @@ def _print_answer(result: dict) -> None:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from .assistant import Assistant
+    from ..assistant import Assistant
 
     if not args.jsonl and not normalize(args.question or ""):
         print("错误：问题不能为空。用法：python -m qa ask \"今年要新建多少个公共充电桩？\"", file=sys.stderr)
@@ -81,93 +74,27 @@ def _answer_line(assistant, raw: bytes, mode) -> dict:
 
 
 def cmd_build(args, settings: Settings) -> int:
-    from . import document, store
-    from .embedding import load_embedder
+    from ..index import store
+    from ..index.embedding import load_embedder
+    from ..learning.adapter import Adapter
+    from ..plan import document
 
     path = document.write_clean(settings)
     doc = document.load(settings)
     embedder = load_embedder(settings)
-    if args.if_stale and not store.problems(settings, doc, embedder):
+    adapter = Adapter(settings) if settings.adapter else None
+    if args.if_stale and not store.problems(settings, doc, embedder, adapter):
         print(f"索引已是最新：{settings.index_dir}")
         return 0
-    index = store.build(settings, doc, embedder)
+    index = store.build(settings, doc, embedder, adapter)
     m = index.manifest
     print(f"已写出清洗文本 {path}")
     print(f"索引已建好：{m['n_chunks']} 个段落块，{m['dim']} 维，用时 {m['build_seconds']} 秒 → {settings.index_dir}")
     return 0
 
 
-def cmd_eval(args, settings: Settings) -> int:
-    from . import document, evaluate, report
-    from .assistant import Assistant
-
-    doc = document.load(settings)
-    sets = {name: evaluate.SPLITS[name] for name in ("dev", "test")} if args.report or args.ablation else \
-        {Path(p).stem: Path(p) for p in (args.set or evaluate.SPLITS.values())}
-    loaded = {}
-    for name, path in sets.items():
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"评测集不存在：{path}")
-        loaded[name] = evaluate.load_set(path)
-        bad = evaluate.check_set(loaded[name], doc.clean, doc.paragraphs)
-        if bad:
-            raise ValueError(f"评测集 {path} 有 {len(bad)} 处问题：" + "；".join(bad[:5]))
-    modes = MODES if args.mode == "all" else (args.mode,)
-    before = _saved_outcomes(args.compare) if args.compare else None
-    if args.ablation:
-        from . import ablation
-        from .embedding import load_embedder
-
-        table = ablation.markdown(ablation.run(settings, loaded, load_embedder(settings)))
-        write_atomic(ABLATION, (ABLATION_HEAD + table + "\n").encode("utf-8"))
-        print(table)
-        return 0
-    assistant = Assistant(settings)
-    if args.report:
-        results = {name: evaluate.evaluate(assistant, items, MODES) for name, items in loaded.items()}
-        ablation = "\n\n".join(p.read_text(encoding="utf-8") for p in (HISTORY, ABLATION) if p.is_file())
-        path = report.write_report({"test": results["test"], "dev": results["dev"]}, REPORT, ablation)
-        print(f"已写出 {path}")
-        print(report.table(results["test"]))
-        return 0
-    items = [it for part in loaded.values() for it in part]
-    result = evaluate.evaluate(assistant, items, modes)
-    result["set"] = ",".join(str(p) for p in sets.values())
-    if args.save:
-        write_atomic(Path(args.save), json.dumps(evaluate.outcomes(result), ensure_ascii=False).encode("utf-8"))
-    if before is not None:
-        result["compare"] = evaluate.paired(before, evaluate.outcomes(result))
-    if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "records"}, ensure_ascii=False))
-    else:
-        print(f"评测集：{result['set']}（{result['n_items']} 题）")
-        print(report.table(result))
-        print()
-        print(report.type_table(result))
-        for mode, c in result.get("compare", {}).items():
-            print(f"\n与 {args.compare} 逐题对比（{mode}，{c['paired']} 题）：赢 {len(c['won'])}，输 {len(c['lost'])}，"
-                  f"符号检验 p={c['sign_test_p']}")
-            for label, ids in (("赢", c["won"]), ("输", c["lost"])):
-                print(f"  {label}：" + ("、".join(ids[:40]) + (f" …（共 {len(ids)} 题，全部见 --json）" if len(ids) > 40 else "")
-                                       if ids else "无"))
-    return 0
-
-
-def _saved_outcomes(path: str) -> dict:
-    """What `qa eval --save` wrote, checked before any question is asked."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"对比文件不存在：{path}（先用 qa eval --save 存下一次评测）")
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"对比文件不是 JSON：{path}（{exc}）") from exc
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise ValueError(f"对比文件格式不对：{path}（应是 qa eval --save 写出的 {{检索方式: {{题号: 对错}}}}）")
-    return data
-
-
 def cmd_commitments(args, settings: Settings) -> int:
-    from . import commitments, document     # no model imports: this command starts fast
+    from ..plan import commitments, document     # no model imports: this command starts fast
 
     records = commitments.filter_records(commitments.extract(document.load(settings)),
                                          topic=args.topic, section=args.section, kind=args.kind)
@@ -181,41 +108,6 @@ def cmd_commitments(args, settings: Settings) -> int:
     else:
         print("没有符合条件的承诺。")
     return 0
-
-
-def cmd_train(args, settings: Settings) -> int:
-    """The full fine-tune (the adapter is trained by every build)."""
-    from .embedding import model_fingerprint, resolve_model
-    from .train import ensure_matcher
-
-    if args.fraction is not None:
-        if not 0 < args.fraction <= 1:
-            raise ValueError("--fraction 须在 0 和 1 之间，如 0.25")
-        settings = replace(settings, train_fraction=args.fraction)
-    base = resolve_model(settings)
-    path = ensure_matcher(settings, Path(base), model_fingerprint(base))
-    info = json.loads((Path(path) / "matcher.json").read_text(encoding="utf-8"))
-    print(f"微调模型：{path}（{info['examples']} 个样本，{info['steps']} 步，训练用时 {info['train_seconds']} 秒）")
-    print(f"使用方法：QA_MODEL={path} python -m qa build")
-    return 0
-
-
-def cmd_fit(args, settings: Settings) -> int:
-    from . import fit
-
-    from .evaluate import SPLITS
-
-    data = fit.main(settings, Path(args.train or settings.train_file), Path(args.dev or SPLITS["dev"]))
-    path = fit.write(data, Path(args.out) if args.out else settings.weights_file)
-    d = data["dev_top1"]
-    print(f"已写出 {path}：dev 首选片段命中率 {d['fitted']}（手调权重 {d['hand_set']}），"
-          f"L2 惩罚 {data['penalty']}，训练题 {data['train_questions']}")
-    return 0
-
-
-def cmd_bench(args, settings: Settings) -> int:
-    from . import bench
-    return bench.main(settings, args.json, args.load)
 
 
 def _shown(text) -> str:

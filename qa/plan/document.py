@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import Settings
-from .files import write_atomic
+from ..config import Settings
+from ..files import write_atomic
 
 DOC_ID = "luohe-2024-plan"
 CHROME_FIRST_LINE = "字体缩小"     # the accessibility button bar starts so

@@ -1,9 +1,14 @@
-"""Text normalisation and Chinese-aware tokens for BM25 and answer selection."""
+"""Text normalisation and Chinese-aware tokens for BM25 and answer selection.
+
+`normalize` is the one normaliser: a question is normalised once (qa.reading.read), the plan's text
+once when it is indexed or first scored (plan_grams). The tokenisers take normalised text."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from functools import lru_cache
+
+from .lexicon import SYNONYMS
 
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 SPACE_RE = re.compile(r"\s+")
@@ -31,9 +36,10 @@ def normalize(text: str) -> str:
 
 
 def bigram_tokens(text: str) -> list:
-    """CJK runs as overlapping character bigrams (a lone character as itself); numbers whole."""
+    """CJK runs of normalised `text` as overlapping character bigrams (a lone character as itself);
+    numbers whole."""
     out = []
-    for tok in TOKEN_RE.findall(normalize(text)):
+    for tok in TOKEN_RE.findall(text):
         if "\u4e00" <= tok[0] <= "\u9fff":
             out += [tok] if len(tok) == 1 else [tok[i:i + 2] for i in range(len(tok) - 1)]
         else:
@@ -42,9 +48,10 @@ def bigram_tokens(text: str) -> list:
 
 
 @lru_cache(maxsize=1 << 16)
-def bigram_set(text: str) -> frozenset:
-    """bigram_tokens as a set, cached: the plan's spans are scored for every question."""
-    return frozenset(bigram_tokens(text))
+def plan_grams(text: str) -> frozenset:
+    """The bigram set of a piece of the plan (normalised here), cached: the plan's spans are scored
+    for every question. Questions are never passed here: they are normalised once, by their reading."""
+    return frozenset(bigram_tokens(normalize(text)))
 
 
 @lru_cache(maxsize=1)
@@ -64,8 +71,9 @@ def jieba_tokenizer(dictionary: str | None = None):
 
 
 def word_tokens(text: str, tokenizer=None) -> list:
-    """jieba search-mode words (overlapping sub-words of long words), punctuation dropped."""
-    return [w for w in (tokenizer or jieba_tokenizer()).lcut_for_search(normalize(text)) if TOKEN_RE.fullmatch(w)]
+    """jieba search-mode words of normalised `text` (overlapping sub-words of long words), punctuation
+    dropped."""
+    return [w for w in (tokenizer or jieba_tokenizer()).lcut_for_search(text) if TOKEN_RE.fullmatch(w)]
 
 
 def plan_words(texts: list) -> str:
@@ -93,7 +101,8 @@ def check_scheme(scheme: str) -> str:
 
 
 def tokenize(text: str, scheme: str = "bigram", tokenizer=None) -> list:
-    """BM25 tokens by scheme; `tokenizer` is the jieba to cut words with (default: full dictionary)."""
+    """BM25 tokens of normalised `text` by scheme; `tokenizer` is the jieba to cut words with (default:
+    the full dictionary)."""
     if check_scheme(scheme) == "bigram":
         return bigram_tokens(text)
     if scheme == "jieba":
@@ -107,29 +116,6 @@ NUMBER_RE = re.compile(r"\d+(?:\.\d+)?")
 def numbers(text: str) -> list:
     """Every number written in digits, as it is written."""
     return NUMBER_RE.findall(text)
-
-
-# The plan's own words for what people say instead. Keep it small: each entry was added for a
-# measured miss on the dev split (see eval/HISTORY.md).
-SYNONYMS = {
-    "gdp": "生产总值",
-    "社零": "社会消费品零售总额",
-    "规上": "规模以上",
-    "r&d": "研发经费",
-    "cpi": "居民消费价格",
-    "托位": "托育",
-    "老破小": "老旧小区",
-    "经济增速": "生产总值增长",
-    "年轻人": "青年",
-    "比重": "占比",
-    "固投": "固定资产投资",
-    "财政收入": "一般公共预算收入",
-    "工作岗位": "就业",
-    "好天": "优良天数",
-    "贷款": "金融",
-    "经济总量": "生产总值",
-    "高企": "高新技术企业",
-}
 
 
 def expand(text: str) -> str:

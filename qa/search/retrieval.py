@@ -1,15 +1,16 @@
-"""Dense search, BM25 over Chinese tokens, and their fusion: min-max score fusion by default
-(measured better on the dev split than reciprocal-rank fusion, which stays selectable)."""
+"""Search: every passage scored by meaning (its cosine mixed with its best span's), by BM25, or both
+fused (qa.search.fusion); the ranked `Hit`s of one question."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from .chunking import Chunk, span_table
-from .config import MODES
-from .query import Query
-from .text import check_scheme, jieba_tokenizer, tokenize
+from ..config import MODES
+from ..plan.chunking import Chunk, span_table
+from ..reading.query import Query
+from .bm25 import BM25
+from .fusion import convex, rrf, top
 
 
 @dataclass(frozen=True)
@@ -31,66 +32,13 @@ def dense_search(index, query: np.ndarray, k: int) -> list:
     return [(int(i), float(s)) for i, s in zip(rows[0], scores[0]) if i >= 0]
 
 
-def rrf(rankings: list, k: int = 60, weights: list | None = None) -> list:
-    """Reciprocal-rank fusion: score(d) = sum_r w_r / (k + rank_r(d)), ranks 1-based.
-    `rankings` are lists of ids, best first; returns (id, score), best first, ties by first seen."""
-    weights = [1.0] * len(rankings) if weights is None else weights
-    if len(weights) != len(rankings):
-        raise ValueError("one weight per ranking")
-    fused: dict = {}
-    for ranking, w in zip(rankings, weights):
-        for rank, doc in enumerate(ranking, start=1):
-            fused[doc] = fused.get(doc, 0.0) + w / (k + rank)
-    return sorted(fused.items(), key=lambda kv: -kv[1])
-
-
-def minmax(x: np.ndarray) -> np.ndarray:
-    """Scale scores to [0, 1] for one query; all-equal scores become 0."""
-    if x.size == 0:
-        return np.zeros(0)
-    lo, hi = float(x.min()), float(x.max())
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x, dtype=np.float64)
-
-
-def convex(bm25: np.ndarray, dense: np.ndarray, alpha: float) -> np.ndarray:
-    """Score fusion: (1 - alpha) * minmax(BM25) + alpha * minmax(cosine), per query."""
-    if bm25.shape != dense.shape:
-        raise ValueError(f"{bm25.shape} BM25 scores but {dense.shape} dense scores")
-    return (1 - alpha) * minmax(bm25) + alpha * minmax(dense)
-
-
-class BM25:
-    """bm25s over a fixed tokenizer scheme; `scores` returns one score per document.
-    `dictionary`: a jieba dictionary file for the word schemes (default: jieba's full one)."""
-
-    def __init__(self, texts: list, scheme: str, dictionary: str | None = None):
-        import bm25s
-
-        self.scheme = check_scheme(scheme)
-        self.words = jieba_tokenizer(dictionary) if "jieba" in scheme else None
-        self.model = bm25s.BM25()
-        self.model.index([tokenize(t, scheme, self.words) or [""] for t in texts], show_progress=False)
-        self.n = len(texts)
-
-    def scores(self, query: str) -> np.ndarray:
-        tokens = [t for t in tokenize(query, self.scheme, self.words) if t in self.model.vocab_dict]
-        if not tokens:
-            return np.zeros(self.n, np.float32)
-        return self.model.get_scores(tokens)
-
-
-def top(scores: np.ndarray, k: int) -> list:
-    order = np.argsort(-scores, kind="stable")[:k]
-    return [int(i) for i in order if scores[i] > 0]
-
-
 class Retriever:
     """Search the chunks of one index by mode: dense, bm25 or hybrid (score fusion, or RRF)."""
 
     def __init__(self, chunks: list, vectors, embedder, settings, words: str | None = None,
                  span_vectors: np.ndarray | None = None):
-        """`words`: the index's jieba dictionary of the plan's words (qa.text.plan_words);
-        `span_vectors`: one row per qa.chunking.span_table(chunks) entry, or None."""
+        """`words`: the index's jieba dictionary of the plan's words (qa.reading.text.plan_words);
+        `span_vectors`: one row per qa.plan.chunking.span_table(chunks) entry, or None."""
         if len(chunks) != vectors.ntotal:
             raise ValueError(f"{len(chunks)} chunks but {vectors.ntotal} vectors")
         self.chunks, self.vectors, self.embedder, self.settings = chunks, vectors, embedder, settings

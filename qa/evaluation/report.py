@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .evaluate import MAX_K, TYPES
-from .files import write_atomic
+from ..learning.items import TYPES
+from .evaluate import MAX_K
+from ..files import write_atomic
 
 HEADLINE = ("recall@1", "recall@3", "recall@5", "mrr", "answer_accuracy", "abstention_f1",
             "false_abstention_rate", "faithful_numbers", "faithful_offsets", "median_answer_chars",

@@ -3,11 +3,14 @@
 index/
   faiss.index     IndexFlatIP over L2-normalised passage vectors (inner product = cosine)
   chunks.jsonl    one Chunk per line, row i = vector i
-  spans.npy       passage vectors of every candidate answer span (qa.chunking.span_table order)
+  spans.npy       passage vectors of every candidate answer span (qa.plan.chunking.span_table order)
   words.txt       the plan's words as a jieba dictionary, which BM25 cuts questions with
-                  (qa.text.plan_words: loads in milliseconds, jieba's full one in about a second)
-  adapter.npy     the query adapter for span selection, trained on eval/train.jsonl (qa.train)
+                  (qa.reading.text.plan_words: loads in milliseconds, jieba's full one in about a second)
+  adapter.npy     the query adapter for span selection, trained on eval/train.jsonl (qa.learning.adapter)
   manifest.json   what the index was built from, and the sha256 of the files above
+
+The adapter is trained by whoever builds (an object with `key` and `train(embedder, chunks, clean,
+span_vectors)`, qa.learning.adapter.Adapter), so the store needs nothing of learning.
 
 Files are written to temp names in the same folder and renamed, the manifest last. A build
 that dies before the renames leaves the old index untouched; one that dies between renames
@@ -26,12 +29,11 @@ from importlib import metadata
 
 import numpy as np
 
-from .chunking import SEPARATORS, Chunk, chunk_document, span_table
-from .config import Settings
-from .document import Document
-from .files import stage
-from .text import plan_words
-from .train import adapter_key, build_adapter
+from ..config import Settings
+from ..files import stage
+from ..plan.chunking import SEPARATORS, Chunk, chunk_document, span_table
+from ..plan.document import Document
+from ..reading.text import plan_words
 
 FORMAT_VERSION = 4
 FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE, ADAPTER_FILE, MANIFEST_FILE = (
@@ -63,7 +65,7 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def expected_manifest(settings: Settings, doc: Document, embedder) -> dict:
+def expected_manifest(settings: Settings, doc: Document, embedder, adapter=None) -> dict:
     return {
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
@@ -73,7 +75,7 @@ def expected_manifest(settings: Settings, doc: Document, embedder) -> dict:
                      "separators": SEPARATORS,
                      "embedded": "context + newline + passage" if settings.search_context else "passage"},
         "corpus_sha256": sha256_bytes(doc.clean.encode("utf-8")),
-        "adapter": adapter_key(settings) if settings.adapter else None,
+        "adapter": adapter.key if adapter is not None else None,
     }
 
 
@@ -94,7 +96,9 @@ def npy_bytes(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def build(settings: Settings, doc: Document, embedder) -> Index:
+def build(settings: Settings, doc: Document, embedder, adapter=None) -> Index:
+    """Build the index for `doc` and write it atomically (the manifest last); `adapter` trains the
+    query adapter stored with it (None: no adapter)."""
     import faiss
 
     t0 = time.perf_counter()
@@ -106,15 +110,15 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
     # Candidate answer spans are embedded too, so answer selection can match meaning, not only words.
     span_vecs = embedder.encode_document([w.text for _, w in span_table(chunks)], progress=settings.show_progress)
     t1 = time.perf_counter()
-    adapter = build_adapter(settings, embedder, chunks, doc.clean, span_vecs) if settings.adapter \
+    trained = adapter.train(embedder, chunks, doc.clean, span_vecs) if adapter is not None \
         else np.zeros((0, 0), np.float32)
     adapter_seconds = time.perf_counter() - t1
     faiss_bytes = faiss.serialize_index(index).tobytes()
     chunk_bytes = "".join(json.dumps(c.to_json(), ensure_ascii=False) + "\n" for c in chunks).encode("utf-8")
-    span_bytes, adapter_bytes = npy_bytes(span_vecs), npy_bytes(adapter)
+    span_bytes, adapter_bytes = npy_bytes(span_vecs), npy_bytes(trained)
     words_bytes = plan_words(texts).encode("utf-8")
     manifest = {
-        **expected_manifest(settings, doc, embedder), "dim": int(vecs.shape[1]), "n_chunks": len(chunks),
+        **expected_manifest(settings, doc, embedder, adapter), "dim": int(vecs.shape[1]), "n_chunks": len(chunks),
         "n_spans": len(span_vecs),
         "files": {FAISS_FILE: sha256_bytes(faiss_bytes), CHUNKS_FILE: sha256_bytes(chunk_bytes),
                   SPANS_FILE: sha256_bytes(span_bytes), WORDS_FILE: sha256_bytes(words_bytes),
@@ -133,10 +137,10 @@ def build(settings: Settings, doc: Document, embedder) -> Index:
                out / MANIFEST_FILE)]
     for tmp, final in staged:          # manifest last: it vouches for the files before it
         os.replace(tmp, final)
-    return Index(chunks, index, manifest, span_vecs, str(out / WORDS_FILE), adapter if adapter.size else None)
+    return Index(chunks, index, manifest, span_vecs, str(out / WORDS_FILE), trained if trained.size else None)
 
 
-def problems(settings: Settings, doc: Document, embedder) -> list:
+def problems(settings: Settings, doc: Document, embedder, adapter=None) -> list:
     """What is wrong with the index on disk, in words; [] when it is current and intact."""
     out = settings.index_dir
     if not (out / MANIFEST_FILE).is_file():
@@ -152,19 +156,19 @@ def problems(settings: Settings, doc: Document, embedder) -> list:
             found.append(f"{name} is missing")
         elif sha256_bytes(path.read_bytes()) != manifest.get("files", {}).get(name):
             found.append(f"{name} does not match the manifest (edited or half-written)")
-    want = expected_manifest(settings, doc, embedder)
+    want = expected_manifest(settings, doc, embedder, adapter)
     found += [f"{CHECKED[k]} changed" for k in CHECKED if manifest.get(k) != want[k]]
     return found
 
 
-def load(settings: Settings, doc: Document, embedder) -> Index:
+def load(settings: Settings, doc: Document, embedder, adapter=None) -> Index:
     """Load the index; rebuild it when stale or broken, or raise when settings.strict_index."""
-    issues = problems(settings, doc, embedder)
+    issues = problems(settings, doc, embedder, adapter)
     if issues:
         if settings.strict_index:
             raise IndexProblem("index is stale or broken: " + "; ".join(issues) + " (run: python -m qa build)")
         print("索引需要重建：" + "；".join(issues), file=sys.stderr)
-        return build(settings, doc, embedder)
+        return build(settings, doc, embedder, adapter)
     import faiss
 
     out = settings.index_dir

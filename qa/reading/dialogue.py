@@ -3,23 +3,22 @@
 A follow-up that lacks its own subject or measure ("高技能人才呢？", "去年呢？", "在全省排第几？",
 "种植面积呢？") is rewritten into a whole question from the previous one's subject, measure and
 year; a question with its own subject and ask is left as it is. Pure string work over the
-questions (never the answers), so a conversation is re-read the same way every time.
+normalised questions (never the answers), so a conversation is re-read the same way every time.
+A rewritten question ends in ASKED ("?", as normalised); `shown` gives it the full-width mark.
 """
 from __future__ import annotations
 
 import re
 
-from .text import normalize
+from .lexicon import ASK_WORDS, FOLLOW_UNITS, YEAR_WORD
 
 MAX_TURNS = 10            # history kept: the most recent turns
 MAX_TURN_CHARS = 500      # per earlier question (answers are not read)
 BAD_HISTORY = "对话历史格式不对：应为 [{\"question\": \"…\", \"answer\": \"…\"}, …] 的列表。"
 
-YEAR_WORD = r"今年|去年|明年|前年|后年|上一年|(?:20\d\d)年?"
 YEAR_CUES = re.compile(rf"{YEAR_WORD}|预期|预计|实际")
-ASK = re.compile(r"(?:是|有|为|能有|达到|要)?(?:多少|几)(?:个百分点|个|家|所|条|项|座|人次|人|万人|亿元|万元|元|公里|万亩|亩|"
-                 r"吨|万吨|天|场|户|套|张|台|辆|处|名)?|什么|啥|哪些|哪个|怎么样|如何|吗|呢|么")
-WH = re.compile(r"多少|几|什么|啥|哪|怎么|咋|如何|吗|是否|有没有|排第")
+ASK = re.compile(rf"(?:是|有|为|能有|达到|要)?(?:多少|几)(?:{FOLLOW_UNITS})?|什么|啥|哪些|哪个|怎么样|如何|吗|呢|么")
+WH = re.compile(ASK_WORDS + "|几")
 # Words that name no subject: verbs of the plan's targets, function words, places that are the whole plan.
 GENERIC = re.compile(r"新增|新建|新培育|新开业|培育|建设|建成|改造|完成|实施|推进|开工|达到|增长|增加|提高|提升|下降|减少|"
                      r"累计|一共|总共|合计|全市|全省|全国|咱们|我们|漯河|市里|在|排|第|名|位|的|了|是|有|要|能|会|将|"
@@ -28,8 +27,7 @@ GENERIC = re.compile(r"新增|新建|新培育|新开业|培育|建设|建成|�
 MEASURE = (r"面积|产量|人数|数量|投资额?|增速|增幅|收入|比重|占比|规模|总量|总数|产值|增加值|排名|位次|标准|金额|资金|个数|"
            r"[\u4e00-\u9fff]{0,4}率|浓度|天数|里程|长度|产能|销售额|营收|税收|利润|总额|进度|工程量")
 MEASURE_END = re.compile(rf"(?:{MEASURE})(?:目标)?$")
-UNIT_AFTER_ASK = re.compile(r"(多少|几)(?:个百分点|个|家|所|条|项|座|人次|人|万人|亿元|万元|元|公里|万亩|亩|吨|万吨|天|场|户|套|"
-                            r"张|台|辆|处|名)")
+UNIT_AFTER_ASK = re.compile(rf"(多少|几)(?:{FOLLOW_UNITS})")
 ANAPHORA = re.compile(r"^(?:那)?(?:这些|其中|它们|它|这个|那些)")
 # Where a question's subject runs end: generic words, but only the single characters that seldom sit
 # inside a word (能 of 技能, 位 of 单位, 比 of 比重 do).
@@ -39,6 +37,7 @@ YEAR_ONLY = re.compile(rf"^(?:那|那么|还有)?(?:和|跟|与|同|比)?(?P<yea
                        r"(?:呢|的呢|情况呢|怎么样|咋样|如何|多少|是多少|的情况)?$")
 X_ONLY = re.compile(r"^(?:那么|那|还有|再问一下|另外)?(?P<x>.+?)(?:的)?(?:呢|怎么样|咋样|如何|情况呢|的情况)$")
 END_PUNCT = re.compile(r"[?？!！。.,，;；\s]+$")
+ASKED = "?"               # the mark a rewritten question ends in (normalised)
 
 
 def check_history(history) -> list:
@@ -59,8 +58,13 @@ def check_history(history) -> list:
 
 
 def core(text: str) -> str:
-    """A question without its closing punctuation."""
-    return END_PUNCT.sub("", normalize(text))
+    """A normalised question without its closing punctuation."""
+    return END_PUNCT.sub("", text)
+
+
+def shown(text: str) -> str:
+    """A rewritten question as the user reads it: with the full-width question mark."""
+    return text[:-1] + "？" if text.endswith(ASKED) else text
 
 
 def content(text: str) -> str:
@@ -108,23 +112,23 @@ def with_subject(prev: str, x: str) -> str:
 
 
 def follow(question: str, previous: str | None) -> str:
-    """`question` as a whole question, read against the (already resolved) previous one."""
+    """Normalised `question` as a whole question, read against the (already resolved) previous one."""
     if not previous:
         return question
     q, prev = core(question), core(previous)
     year = YEAR_ONLY.match(q)
     if year:                                              # 去年呢？ / 和去年比呢？
-        return with_year(prev, year["year"]) + "？"
+        return with_year(prev, year["year"]) + ASKED
     own = content(q)
     if ANAPHORA.search(q):                                # 这些项目…, 其中…: about the previous subject
-        return ASK.sub("", prev) + q + "？"
+        return ASK.sub("", prev) + q + ASKED
     if WH.search(q.rstrip("呢")):
         if len(own) >= 2 and not q.startswith("那"):       # its own subject and ask: answered alone
             return question
         # a new ask of the same subject (一共多少？ 在全省排第几？): the previous one without its ask
         asked_year = re.search(YEAR_WORD, q)
         base = with_year(prev, asked_year.group()) if asked_year else prev
-        return ASK.sub("", base) + q + "？"
+        return ASK.sub("", base) + q + ASKED
     x = X_ONLY.match(q)
     if x:                                                 # 那高技能人才呢？ / 种植面积呢？
         subject = x["x"]
@@ -132,8 +136,8 @@ def follow(question: str, previous: str | None) -> str:
         if asked_year and asked_year["rest"]:
             prev, subject = with_year(prev, asked_year["y"]), asked_year["rest"]
         if not content(subject) and not MEASURE_END.search(subject):   # 全省排名呢？ 今年的目标呢？
-            return ASK.sub("", prev) + subject + "？"
-        return with_subject(prev, subject) + "？"
+            return ASK.sub("", prev) + subject + ASKED
+        return with_subject(prev, subject) + ASKED
     return question
 
 
@@ -150,7 +154,8 @@ def new_subject(question: str) -> str | None:
 
 
 def resolve(question: str, history: list) -> str:
-    """The question as understood after the earlier questions (oldest first), each read in turn."""
+    """The normalised question as understood after the earlier (normalised) questions, oldest first,
+    each read in turn."""
     previous = None
     for earlier in history:
         previous = follow(earlier, previous)

@@ -1,126 +1,24 @@
-"""The evaluation harness: load and check Q&A sets, run the assistant, compute metrics.
+"""The evaluation harness: run the assistant on Q&A items (qa.learning.items), compute metrics,
+pair two runs, and gate on thresholds.
 
-Eval item (JSONL): {"id", "question", "answers": [...], "evidence": [...], "type", "section"}.
-An answer is right when it contains a gold answer (whitespace removed) and did not abstain;
-a citation is right when its text contains an evidence string; answers == [] marks a
-question the plan does not answer.
-
-Forms add keys (DESIGN.md): `overview` items carry `key_points` (plan phrases, "|" between
-alternatives) and `min_points`; `multi_part` items `parts` (acceptable answers per part, [] for a
-part the plan does not answer); `follow_up` items `history` (the earlier questions). The headline
-metrics are over the seven single-answer types; each form has its own (form_metrics).
+An answer is right when it contains a gold answer (whitespace removed) and did not abstain; a
+citation is right when its text contains an evidence string; an item with answers == [] is right
+when the assistant abstains. The headline metrics are over the seven single-answer types; each form
+has its own (form_metrics).
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 import statistics
 import time
-from pathlib import Path
 
-from .config import MODES, ROOT
-from .text import numbers
+from ..config import MODES, ROOT
+from ..learning.items import FORMS, TYPES, squash
+from ..reading.text import numbers
 
-TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "unanswerable",
-         "overview", "multi_part", "follow_up")
-FORMS = {"overview": {"key_points", "min_points"}, "multi_part": {"parts"}, "follow_up": {"history"}}
 SPLITS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl"}
-NEAR_DUPLICATE = 0.6             # character-bigram Jaccard at or above which two questions are one
-KEYS = {"id", "question", "answers", "evidence", "type", "section"}
 MAX_K = 10
-COPY_RUN = 6                     # a question "copies" its evidence when they share 6 characters
-MAX_COPIED_SHARE = 1 / 3
-WS_RE = re.compile(r"\s+")
-
-
-def load_set(path: Path) -> list:
-    items = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(json.loads(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: not valid JSON ({exc})") from exc
-    return items
-
-
-def question_grams(text: str) -> frozenset:
-    """A question's character bigrams, punctuation and spaces dropped."""
-    text = re.sub(r"[^\w]", "", text.lower())
-    return frozenset(text[i:i + 2] for i in range(len(text) - 1)) or frozenset([text])
-
-
-def near_duplicates(items: list, others: list, threshold: float = NEAR_DUPLICATE) -> list:
-    """(id, other id) for every item whose question is a near-duplicate of one of `others`."""
-    theirs = [(o["id"], question_grams(o["question"])) for o in others]
-    out = []
-    for it in items:
-        mine = question_grams(it["question"])
-        out += [(it["id"], oid) for oid, g in theirs if len(mine & g) >= threshold * len(mine | g)]
-    return out
-
-
-def shares_run(a: str, b: str, n: int = COPY_RUN) -> bool:
-    return any(a[i:i + n] in b for i in range(len(a) - n + 1))
-
-
-def check_set(items: list, clean: str, paragraphs: list) -> list:
-    """Every problem with a set, in words; [] when it is valid."""
-    problems, seen = [], set()
-    for it in items:
-        iid = it.get("id", "?")
-        keys = KEYS | FORMS.get(it.get("type"), set())
-        if set(it) != keys:
-            problems.append(f"{iid}: keys {sorted(it)} != {sorted(keys)}")
-            continue
-        problems += [f"{iid}: {p}" for p in check_form(it, clean)]
-        if iid in seen:
-            problems.append(f"{iid}: duplicate id")
-        seen.add(iid)
-        if it["type"] not in TYPES:
-            problems.append(f"{iid}: unknown type {it['type']!r}; choose one of {', '.join(TYPES)}")
-        if it["type"] not in FORMS and (it["type"] == "unanswerable") != (it["answers"] == []):
-            problems.append(f"{iid}: unanswerable items, and only they, have answers == []")
-        for ev in it["evidence"]:
-            pos = clean.find(ev)
-            if pos < 0:
-                problems.append(f"{iid}: evidence {ev!r} not in the clean text")
-                continue
-            para = next(p for p in paragraphs if p.start <= pos < p.end)
-            body = clean[para.start:para.end]
-            if it["answers"] and not any(a in body for a in it["answers"]):
-                problems.append(f"{iid}: no answer of {it['answers']} in the paragraph of {ev!r}")
-    copied = [it for it in items if any(shares_run(it["question"], ev) for ev in it.get("evidence", []))]
-    if items and len(copied) / len(items) > MAX_COPIED_SHARE:
-        problems.append(f"{len(copied)}/{len(items)} questions share a {COPY_RUN}-character run with "
-                        f"their evidence (at most {MAX_COPIED_SHARE:.0%} may)")
-    return problems
-
-
-def check_form(it: dict, clean: str) -> list:
-    """Problems with the form-specific keys of one item."""
-    kind, out = it["type"], []
-    if kind == "overview":
-        alts = [a for k in it["key_points"] for a in k.split("|")]
-        out += [f"key point {a!r} not in the clean text" for a in alts if a not in clean]
-        if it["answers"] != alts:
-            out.append("answers must list the key points' alternatives")
-        if not 0 <= it["min_points"] <= len(it["key_points"]) or bool(it["key_points"]) != (it["min_points"] > 0):
-            out.append(f"min_points {it['min_points']} for {len(it['key_points'])} key points")
-    elif kind == "multi_part":
-        if len(it["parts"]) < 2 or it["answers"] != [a for p in it["parts"] for a in p]:
-            out.append("parts: two or more answer lists, and answers is them in one list")
-    elif kind == "follow_up":
-        if not it["history"] or not all(isinstance(h, str) and h.strip() for h in it["history"]):
-            out.append("history: one or more earlier questions")
-    return out
-
-
-def squash(text: str) -> str:
-    return WS_RE.sub("", text)
 
 
 def run_item(assistant, item: dict, mode: str) -> dict:
@@ -188,10 +86,16 @@ def ratio(num: int, den: int) -> float | None:
 
 
 def percentile(values: list, q: float) -> float | None:
+    """The nearest-rank `q` quantile of `values` (None for none)."""
     if not values:
         return None
     values = sorted(values)
-    return round(values[min(len(values) - 1, int(round(q * (len(values) - 1))))], 1)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def ms_percentile(values: list, q: float) -> float | None:
+    p = percentile(values, q)
+    return None if p is None else round(p, 1)
 
 
 def metrics(records: list) -> dict:
@@ -216,7 +120,7 @@ def metrics(records: list) -> dict:
     out["faithful_numbers"] = ratio(sum(r["numbers_cited"] for r in answered), len(answered))
     out["faithful_offsets"] = ratio(sum(r["offsets_ok"] for r in records), len(records))
     out["median_answer_chars"] = statistics.median([r["answer_chars"] for r in answered]) if answered else None
-    out["p50_ms"], out["p95_ms"] = percentile([r["ms"] for r in records], 0.5), percentile(
+    out["p50_ms"], out["p95_ms"] = ms_percentile([r["ms"] for r in records], 0.5), ms_percentile(
         [r["ms"] for r in records], 0.95)
     return out
 
@@ -238,7 +142,7 @@ def form_metrics(records: list) -> dict:
     ov = [r for r in records if r["type"] == "overview"]
     out["overview_point_precision"] = ratio(sum(r["points_good"] for r in ov), sum(r["points_total"] for r in ov))
     forms = [r for r in records if r["type"] in FORMS]
-    out["form_p50_ms"] = percentile([r["ms"] for r in forms], 0.5)
+    out["form_p50_ms"] = ms_percentile([r["ms"] for r in forms], 0.5)
     return out
 
 

@@ -16,8 +16,8 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from .config import Settings
-from .files import write_atomic
+from ..config import Settings
+from ..files import write_atomic
 
 FILE = "feedback.jsonl"
 KEYS = ("id", "time", "question", "resolved_question", "answer", "citations", "vote", "comment")

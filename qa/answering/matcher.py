@@ -1,0 +1,79 @@
+"""The matcher: scores the plan's spans against a question by IDF-weighted character bigrams and,
+when the span vectors and the question's vector are at hand, by their cosine. It also holds the
+span-ranking weights and the abstainer in use (fitted, or None for the hand-set ones)."""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+
+from ..plan.chunking import Span, sentence_windows, span_table
+from ..reading.lexicon import STOP_CHARS
+from ..reading.query import Query
+from ..reading.text import bigram_tokens, plan_grams
+
+NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")   # 7-11, 5g, pm2.5: names in digits/latin
+
+
+def content_bigrams(q: Query) -> list:
+    """The question's CJK bigrams that are not two question/function characters."""
+    return [t for t in q.tokens if len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff"
+            and not (t[0] in STOP_CHARS and t[1] in STOP_CHARS)]
+
+
+class Selector:
+    def __init__(self, chunks: list, settings, span_vectors=None, weights: dict | None = None,
+                 abstainer: dict | None = None, adapter=None):
+        self.settings = settings
+        self.weights = weights      # fitted span-ranking weights by feature name, else None (hand-set)
+        self.abstainer = abstainer  # fitted {"weights", "bias", "threshold"} over ABSTAIN_FEATURES, else None
+        self.adapter = adapter      # the query adapter (qa.learning.adapter) span selection reads through
+        df = Counter()
+        for c in chunks:
+            df.update(plan_grams(c.search_text))
+        n = max(len(chunks), 1)
+        self.idf = {tok: math.log(1 + n / c) for tok, c in df.items()}
+        self.default_idf = math.log(1 + n)
+        self.span_vectors = span_vectors
+        self.span_rows = {(cid, w.start, w.end): i for i, (cid, w) in enumerate(span_table(chunks))}
+
+    def cosine(self, chunk_id: str, span: Span, qvec) -> float | None:
+        if qvec is None or self.span_vectors is None:
+            return None
+        row = self.span_rows.get((chunk_id, span.start, span.end))
+        return None if row is None else float(self.span_vectors[row] @ qvec)
+
+    def adapt(self, qvec):
+        """The question's vector as span selection reads it: through the adapter, renormalised."""
+        if qvec is None or self.adapter is None:
+            return qvec
+        v = qvec @ self.adapter
+        return v / (np.linalg.norm(v) or 1.0)
+
+    def best_cosine(self, hits: list, qvec) -> float | None:
+        """The highest cosine to the question of any candidate span of `hits`."""
+        cos = [self.cosine(h.chunk.id, w, qvec) for h in hits for w in sentence_windows(h.chunk.text, h.chunk.start)]
+        return max((c for c in cos if c is not None), default=None)
+
+    def knows_any(self, q: Query) -> bool:
+        """Does the plan use any content word of the question: a CJK bigram that is not two
+        question/function characters, a latin token (gdp, the g of 5g), or a name such as 7-11?
+        Bare numbers do not count."""
+        words = [t for t in q.tokens if t[0].isascii() and t[0].isalpha()] + content_bigrams(q)
+        return (any(t in self.idf for t in words)
+                or any(all(t in self.idf for t in bigram_tokens(n)) for n in NAME_RE.findall(q.text)))
+
+    def known_share(self, q: Query) -> float:
+        """The share of the question's content bigrams (as knows_any counts them) that the plan uses."""
+        words = content_bigrams(q)
+        return sum(1 for t in words if t in self.idf) / len(words) if words else 0.0
+
+    def weight(self, tokens: set) -> float:
+        return sum(self.idf.get(t, self.default_idf) for t in tokens)
+
+    def overlap(self, q_tokens: set, tokens: set) -> float:
+        """IDF share of the question's tokens found among `tokens`."""
+        total = self.weight(q_tokens)
+        return self.weight(q_tokens & tokens) / total if total else 0.0

@@ -1,0 +1,24 @@
+"""A single answer: the chosen span, cited, or an abstention with its reason."""
+from __future__ import annotations
+
+from ..reading.query import Query
+from .cite import cited, ranked_citations
+from .decide import NO_FIGURE_REASON, decide
+from .features import has_figure
+from .matcher import Selector
+from .result import ABSTAIN, NO_FIGURE, Answer
+
+MAX_CITATIONS = 3
+
+
+def answer_span(sel: Selector, q: Query, hits: list, qvec=None) -> Answer:
+    """The span of `hits` that answers `q`, or an abstention. When the plan names the topic but gives
+    no figure for it, that span is quoted in a fixed frame that says so."""
+    d = decide(sel, q, hits, qvec)
+    if d.reason is None:
+        return Answer(q.question, d.choice.span.text, False, cited(d.choice.hit, d.choice.span, hits, MAX_CITATIONS))
+    span = d.choice.span if d.choice else None
+    if d.reason == NO_FIGURE_REASON and not has_figure(span.text, None):   # topic there, no figure: say so
+        return Answer(q.question, NO_FIGURE.format(span=span.text.rstrip("。")), True,
+                      cited(d.choice.hit, span, hits, MAX_CITATIONS), reason=d.reason)
+    return Answer(q.question, ABSTAIN, True, ranked_citations(hits, MAX_CITATIONS), reason=d.reason)

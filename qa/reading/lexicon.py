@@ -1,0 +1,52 @@
+"""The word lists the assistant reads questions and the plan with, in one place. Facts of the
+language and of the genre (Chinese development plans), not of one plan's sentences."""
+from __future__ import annotations
+
+# The plan's own words for what people say instead. Keep it small: each entry was added for a
+# measured miss on the dev split (see eval/HISTORY.md).
+SYNONYMS = {
+    "gdp": "生产总值",
+    "社零": "社会消费品零售总额",
+    "规上": "规模以上",
+    "r&d": "研发经费",
+    "cpi": "居民消费价格",
+    "托位": "托育",
+    "老破小": "老旧小区",
+    "经济增速": "生产总值增长",
+    "年轻人": "青年",
+    "比重": "占比",
+    "固投": "固定资产投资",
+    "财政收入": "一般公共预算收入",
+    "工作岗位": "就业",
+    "好天": "优良天数",
+    "贷款": "金融",
+    "经济总量": "生产总值",
+    "高企": "高新技术企业",
+}
+
+# Question and function characters: a bigram of two of them names nothing.
+STOP_CHARS = set("今年去明多少几个的了吗呢啥咋么是有要能在和与及等这那什怎哪市全我们咱你他她它一上下到得会还漯河"
+                 "新建设实施推进完成开展提升加强快增长高发确保力争达持续"
+                 "就都也又很将把被让给对从向为以之其或如果目标计划预期实际大概具体一共总共到底请问")
+
+# Units a question may name (Query.units: a span giving a figure in one of them scores higher).
+NAMED_UNITS = ("公里", "千米", "万人", "亿元", "万元", "亿斤", "万亩", "万吨", "场次", "个百分点", "人次",
+               "个", "家", "所", "条", "人", "元", "亩", "场", "座", "套", "户", "项", "张", "台", "辆", "处", "名",
+               "吨", "%", "位")
+# The unit written right after 多少/几: the asked figure's unit (多少个 -> 个).
+ASKED_UNITS = ("亿美元|亿元|万元|元|钱|公里|千米|万亩|亩|万人|人次|人|家|所|条|座|项|张|台|辆|处|名|万吨|吨|万头|头|"
+               "亿斤|斤|场次|场|户|套|栋|块|天|个|倍|万")
+# The unit after 多少 in a follow-up's previous question, which goes with its old subject.
+FOLLOW_UNITS = "个百分点|个|家|所|条|项|座|人次|人|万人|亿元|万元|元|公里|万亩|亩|吨|万吨|天|场|户|套|张|台|辆|处|名"
+
+# Cities other than the plan's own: a figure of theirs is not the plan's.
+OTHER_PLACES = ("郑州", "许昌", "洛阳", "开封", "周口", "驻马店", "平顶山", "信阳", "南阳", "商丘", "新乡",
+                "焦作", "安阳", "鹤壁", "濮阳", "三门峡", "济源", "北京", "上海", "广州", "深圳", "武汉")
+HOME_PLACE = "漯河"
+
+# Words that ask: the wh-words, and those plus the yes/no asks.
+WH_WORDS = "多少|什么|啥|哪|怎么|咋|如何"
+ASK_WORDS = WH_WORDS + "|吗|是否|有没有|排第"
+
+# Year words of a question, and the cues of a past result or of this year's target.
+YEAR_WORD = r"今年|去年|明年|前年|后年|上一年|(?:20\d\d)年?"

@@ -1,0 +1,77 @@
+"""One reading of a question, made once per question by `read`: the question as asked, its
+normalised text (the only normalisation of it), the follow-up it resolves to against the history,
+the form it asks for (one span, an overview, several parts) and the parsed `Query` of each thing to
+search. Every later step takes this reading and never reads the raw text again."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import dialogue, forms
+from .query import Query
+from .text import bigram_tokens, expand, normalize
+
+EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公共充电桩？"
+NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），例如：今年要新建多少个公共充电桩？"
+TRUNCATED = "问题过长，只按前{n}个字作答。"
+WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Part:
+    shown: str                  # the sub-question as the user reads it
+    query: Query
+
+
+@dataclass(frozen=True)
+class Reading:
+    question: str               # as asked (cut to max_question_chars)
+    notice: str                 # set when it was cut
+    norm: str                   # normalised
+    resolved: str               # normalised, read against the earlier questions (== norm if not a follow-up)
+    form: str                   # "span", "overview" or "parts"
+    query: Query                # the whole question (an overview's: its topic)
+    parts: tuple = ()           # Part per sub-question, for "parts"
+    subject: frozenset | None = None   # bigrams of the new subject X of a "那X呢" follow-up (synonyms added)
+
+    @property
+    def resolved_question(self) -> str:
+        """The follow-up as read, for the user; "" when the history did not change the question."""
+        return dialogue.shown(self.resolved) if self.resolved != self.norm else ""
+
+
+def check(question, limit: int) -> tuple:
+    """(the question cut to `limit` characters, a notice when it was cut, its normalised text), or
+    ValueError with a message for the user."""
+    if not isinstance(question, str):
+        raise ValueError(EMPTY_QUESTION)
+    notice = TRUNCATED.format(n=limit) if len(question) > limit else ""
+    question = question[:limit]                      # bounded work, whatever arrives
+    norm = normalize(question)
+    if not norm:
+        raise ValueError(EMPTY_QUESTION)
+    if not WORD_RE.search(norm.replace("_", "")):
+        raise ValueError(NO_WORDS)
+    return question, notice, norm
+
+
+def read(question, history, settings) -> Reading:
+    """The reading of `question` after `history` ([{"question", "answer"}], oldest first; untrusted).
+    Raises ValueError for a question with no content or a history of the wrong shape."""
+    question, notice, norm = check(question, settings.max_question_chars)
+    earlier = [normalize(q) for q in dialogue.check_history(history)]
+    resolved = dialogue.resolve(norm, earlier) if earlier else norm
+    synonyms = settings.use_synonyms
+    subject = None
+    if resolved != norm:
+        x = dialogue.new_subject(norm)
+        subject = None if x is None else frozenset(bigram_tokens(expand(x)))
+    if forms.is_overview(resolved):
+        return Reading(question, notice, norm, resolved, "overview",
+                       Query.parse(forms.topic(resolved), synonyms), subject=subject)
+    whole = Query.parse(resolved, synonyms, question)
+    split = forms.split_parts(resolved)
+    if len(split) < 2:
+        return Reading(question, notice, norm, resolved, "span", whole, subject=subject)
+    parts = tuple(Part(shown, Query.parse(text, synonyms)) for text, shown in split)
+    return Reading(question, notice, norm, resolved, "parts", whole, parts, subject)

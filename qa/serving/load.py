@@ -1,0 +1,126 @@
+"""The load benchmark, `python -m qa bench --load [--json]`: the app as a real server process
+(`python app.py`), LOAD_CLIENTS concurrent clients each asking LOAD_PER_CLIENT different dev
+questions one after another through the HTTP API of `/ask` (POST /gradio_api/call/ask, then read
+its event stream), over loopback: load_errors (a failed request or an answer without "answer"),
+load_p50_ms / load_p95_ms per question, load_qps = questions answered / wall time. The same clients
+as threads calling the assistant of this process directly (batching queue on, no HTTP) give the
+ceiling of the design on this machine: inproc_p50_ms / inproc_p95_ms / inproc_qps.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from ..config import ROOT
+from ..evaluation.bench import machine
+from ..evaluation.evaluate import SPLITS, percentile
+from ..learning.items import load_set
+from .server import free_port, serve, serving_assistant
+
+LOAD_CLIENTS = 20
+LOAD_PER_CLIENT = 10
+
+
+async def ask_over_http(http, base: str, question: str, session: str) -> dict:
+    """One question through Gradio's HTTP API of /ask, in the client's own session (as gradio_client
+    and the browser keep one): the answer JSON, or an exception."""
+    r = await http.post(f"{base}/gradio_api/call/ask", json={"data": [question, None], "session_hash": session})
+    r.raise_for_status()
+    r = await http.get(f"{base}/gradio_api/call/ask/{r.json()['event_id']}")
+    r.raise_for_status()
+    events = r.text.split("\n\n")
+    done = next((e for e in events if e.startswith("event: complete")), None)
+    if done is None:
+        raise RuntimeError(f"no answer: {r.text[:200]}")
+    answer = json.loads(done.split("data: ", 1)[1])[0]
+    if "answer" not in answer:
+        raise RuntimeError(f"error answer: {answer}")
+    return answer
+
+
+async def load_clients(base: str, questions: list) -> tuple:
+    import httpx
+
+    latencies, errors = [], []
+
+    async def client(n: int, mine: list) -> None:
+        session = f"load-{n}-{time.time_ns()}"
+        async with httpx.AsyncClient(timeout=60, trust_env=False) as http:
+            for q in mine:
+                t0 = time.perf_counter()
+                try:
+                    await ask_over_http(http, base, q, session)
+                except Exception as exc:                   # counted, the client goes on
+                    errors.append(repr(exc))
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client(i, questions[i::LOAD_CLIENTS]) for i in range(LOAD_CLIENTS)))
+    return latencies, errors, time.perf_counter() - t0
+
+
+def load_questions() -> list:
+    dev = [it["question"] for it in load_set(SPLITS["dev"]) if "history" not in it]
+    return list(dict.fromkeys(dev))[:LOAD_CLIENTS * LOAD_PER_CLIENT]
+
+
+def in_process() -> tuple:
+    """The load as LOAD_CLIENTS threads calling one serving assistant directly: (latencies, wall)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = load_questions()
+    assistant = serving_assistant()
+
+    def client(mine: list) -> list:
+        out = []
+        for q in mine:
+            t0 = time.perf_counter()
+            assistant.ask(q).to_json()
+            out.append((time.perf_counter() - t0) * 1000)
+        return out
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(LOAD_CLIENTS) as pool:
+        latencies = [t for ts in pool.map(client, [questions[i::LOAD_CLIENTS] for i in range(LOAD_CLIENTS)]) for t in ts]
+    return latencies, time.perf_counter() - t0
+
+
+def load() -> dict:
+    """LOAD_CLIENTS concurrent clients x LOAD_PER_CLIENT questions against a real app process, then
+    the same load in a fresh process without HTTP."""
+    questions = load_questions()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        proc = serve(port, log)
+        try:
+            asyncio.run(load_clients(base, questions[:4]))          # warm up: connections, caches
+            latencies, errors, wall = asyncio.run(load_clients(base, questions))
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    # In a fresh process with the app's environment (one BLAS thread: app.py sets it before numpy loads).
+    code = "import json; from qa.serving import load; print(json.dumps(load.in_process()))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    inproc, inproc_wall = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"machine": machine(), "load_clients": LOAD_CLIENTS, "load_questions": len(latencies),
+            "load_errors": len(errors), "load_p50_ms": round(statistics.median(latencies), 1),
+            "load_p95_ms": round(percentile(latencies, 0.95), 1), "load_qps": round(len(latencies) / wall, 1),
+            "load_wall_s": round(wall, 2), **({"load_first_error": errors[0]} if errors else {}),
+            "inproc_p50_ms": round(statistics.median(inproc), 1), "inproc_p95_ms": round(percentile(inproc, 0.95), 1),
+            "inproc_qps": round(len(inproc) / inproc_wall, 1)}
+
+
+def main(as_json: bool) -> int:
+    from ..evaluation.bench import table
+
+    result = load()
+    print(json.dumps(result, ensure_ascii=False) if as_json else table(result))
+    return 0
