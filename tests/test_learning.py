@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.evaluation import evaluate
-from qa.learning import adapter, finetune, fit, items
+from qa.learning import adapter, finetune, fit
 from qa.answering.weights import ABSTAIN_FEATURES, FEATURES, MATCH_FEATURES, hand_weights, load_fitted
 from qa.plan.chunking import chunk_document
 from qa.index.store import IndexProblem

@@ -1,3 +1,2 @@
-"""Answering: span features by name, the span choice, the one decision to answer or abstain (with
-its reason), citations, and the answer forms (span, overview points, parts). Imports qa.config,
-qa.reading, qa.plan and qa.search; never the index builder, learning, evaluation or serving."""
+"""Answering: span features by name, the span choice, the one answer-or-abstain decision with its
+reason, citations, overview points. Imports qa.config, qa.reading and qa.plan; nothing above."""

@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..config import MODES, ROOT, Settings
-from ..learning.adapter import Adapter
+from ..learning.adapter import trainer
 from ..learning.items import load_set
 from .evaluate import SPLITS, percentile
 
@@ -85,7 +85,7 @@ def run(settings: Settings) -> dict:
     with tempfile.TemporaryDirectory(prefix="qa-bench-") as tmp:
         t0 = time.perf_counter()
         built = replace(settings, index_dir=Path(tmp), show_progress=False)
-        store.build(built, document.load(settings), assistant.embedder, Adapter(built) if built.adapter else None)
+        store.build(built, document.load(settings), assistant.embedder, trainer(built))
         result["build_s"] = round(time.perf_counter() - t0, 2)
     for q in questions[:5]:                                   # warm up caches and thread pools
         assistant.ask(q)

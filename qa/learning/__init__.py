@@ -1,3 +1,2 @@
-"""Learning from eval/train.jsonl: the training items, the query adapter every index build trains,
-the fitted span weights and abstainer (qa fit), and the full fine-tune kept for comparison.
-Imports the rooms below it (config, reading, plan, index, search, answering); never the assistant."""
+"""Learning from eval/train.jsonl: the items, the query adapter each build trains, the fitted span
+weights and abstainer, the full fine-tune. Imports config, files, reading, plan, index, answering."""

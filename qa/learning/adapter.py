@@ -144,3 +144,8 @@ class Adapter:
 
     def train(self, embedder, chunks: list, clean: str, span_vecs):
         return build_adapter(self.settings, embedder, chunks, clean, span_vecs)
+
+
+def trainer(settings: Settings) -> Adapter | None:
+    """The adapter an index build trains for these settings (None when settings.adapter is off)."""
+    return Adapter(settings) if settings.adapter else None

@@ -40,7 +40,7 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from itertools import groupby
 
 from .document import PATH_SEP, Document
@@ -270,16 +270,14 @@ def filter_records(records, topic=None, section=None, kind=None) -> list:
     return by_subject or [r for r in kept if topic in r.sentence]
 
 
-CSV_FIELDS = ("id", "section", "subject", "value", "unit", "qualifier", "kind", "sentence",
-              "start", "end", "value_start", "value_end")
+CSV_FIELDS = tuple(f.name for f in fields(Commitment))
 
 
 def to_csv(records) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
-    for r in records:
-        writer.writerow(r.to_json())
+    writer.writerows(r.to_json() for r in records)
     return buf.getvalue()
 
 

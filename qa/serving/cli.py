@@ -76,13 +76,13 @@ def _answer_line(assistant, raw: bytes, mode) -> dict:
 def cmd_build(args, settings: Settings) -> int:
     from ..index import store
     from ..index.embedding import load_embedder
-    from ..learning.adapter import Adapter
+    from ..learning.adapter import trainer
     from ..plan import document
 
     path = document.write_clean(settings)
     doc = document.load(settings)
     embedder = load_embedder(settings)
-    adapter = Adapter(settings) if settings.adapter else None
+    adapter = trainer(settings)
     if args.if_stale and not store.problems(settings, doc, embedder, adapter):
         print(f"索引已是最新：{settings.index_dir}")
         return 0

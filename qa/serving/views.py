@@ -1,0 +1,82 @@
+"""HTML and text views of answers, sources and the plan for the app (app.py); no gradio import.
+Everything taken from a question or the plan is HTML-escaped; answers span-mark the plan's text."""
+from __future__ import annotations
+
+import html
+
+from ..answering.overview import parts_text, points_text
+
+ABSTAINED_NOTE = "（计划中没有直接回答，以下是最相关的段落）"
+COMMITMENT_COLUMNS = ["编号", "类型", "章节", "事项", "数值", "单位", "限定", "原文"]
+
+
+def marked(text: str, offset: int, span: list | None, more: list = ()) -> str:
+    """Escape `text` (which starts at `offset` in the clean text); wrap `span` (and the spans in
+    `more`) in <mark>."""
+    spans = sorted((max(a - offset, 0), min(b - offset, len(text))) for a, b in ([span] if span else []) + list(more))
+    out, pos = [], 0
+    for a, b in spans:
+        if a >= b or a < pos:
+            continue
+        out += [html.escape(text[pos:a]), "<mark>", html.escape(text[a:b]), "</mark>"]
+        pos = b
+    return "".join(out) + html.escape(text[pos:])
+
+
+def reply_text(result: dict) -> str:
+    """What the chat shows: the reading of a follow-up, then the answer with its citation markers
+    (one per point or part)."""
+    head = f"按“{result['resolved_question']}”理解\n" if result.get("resolved_question") else ""
+    if result.get("points"):
+        points = result["points"]
+        body = points_text([p["text"] for p in points], [f"[{p['citation']}]" for p in points])
+    elif result.get("parts"):
+        parts = result["parts"]
+        body = parts_text([(p["question"], p["answer"]) for p in parts],
+                          [f"[{p['citation']}]" if p["citation"] else "" for p in parts])
+    else:
+        body = result["answer"] + ("" if result["abstained"] else "[1]")
+    return head + body
+
+
+def sources_html(result: dict, doc) -> str:
+    """Each citation: number, section path, passage (answer span marked), its paragraph on demand."""
+    if not result.get("citations"):
+        return ""
+    head = f"<p>{ABSTAINED_NOTE}</p>" if result["abstained"] else ""
+    parts = []
+    for c in result["citations"]:
+        para = doc.paragraph_at(c["start"])
+        paragraph = doc.clean[para.start:para.end]
+        parts.append(
+            f'<div class="source" id="source-{c["rank"]}">'
+            f'<div class="path">[{c["rank"]}] {html.escape(c["section"])}</div>'
+            f'<p class="passage">{marked(c["text"], c["start"], c.get("highlight"), c.get("highlights", []))}</p>'
+            f'<details><summary>展开所在段落</summary><p>{marked(paragraph, para.start, [c["start"], c["end"]])}'
+            f"</p></details></div>")
+    return head + "".join(parts)
+
+
+def section_choices(doc) -> list:
+    return [("\u3000" * (s.level - 1) + s.path[-1] + ("、" if s.level == 1 else "") +
+             (s.title if s.level < 3 else ""), s.path_str) for s in doc.sections]
+
+
+def section_html(doc, path: str, span: list | None = None) -> str:
+    """The text of one section, paragraph by paragraph, escaped; `span` marked."""
+    section = next((s for s in doc.sections if s.path_str == path), None)
+    if section is None:
+        return "<p>请选择一个章节。</p>"
+    paras = [p for p in doc.paragraphs if section.start <= p.start < section.end]
+    body = "".join(f"<p>{marked(doc.clean[p.start:p.end], p.start, span)}</p>" for p in paras)
+    return f'<div class="plan"><div class="path">{html.escape(path)}</div>{body}</div>'
+
+
+def innermost_section(doc, offset: int) -> str:
+    inside = [s for s in doc.sections if s.start <= offset < s.end]
+    return max(inside, key=lambda s: s.level).path_str if inside else doc.sections[0].path_str
+
+
+def commitment_rows(records: list) -> list:
+    return [[r.id, "目标" if r.kind == "target" else "结果", r.section, r.subject, r.value, r.unit,
+             r.qualifier, r.sentence] for r in records]
