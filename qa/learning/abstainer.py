@@ -36,7 +36,7 @@ def single_asks(items: list, settings) -> list:
         elif it["type"] == "multi_part":
             parts = forms.split_parts(r.norm)
             if len(parts) == len(it["parts"]):
-                out += [(text, gold) for (text, _), gold in zip(parts, it["parts"])]
+                out += list(zip(parts, it["parts"]))
         elif it["type"] not in FORMS:
             out.append((r.norm, it["answers"]))
     return out

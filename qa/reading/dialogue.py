@@ -4,13 +4,13 @@ A follow-up that lacks its own subject or measure ("高技能人才呢？", "去
 "种植面积呢？") is rewritten into a whole question from the previous one's subject, measure and
 year; a question with its own subject and ask is left as it is. Pure string work over the
 normalised questions (never the answers), so a conversation is re-read the same way every time.
-A rewritten question ends in ASKED ("?", as normalised); `shown` gives it the full-width mark.
+A rewritten question ends in ASKED ("?", as normalised); qa.reading.question shows it as the user wrote.
 """
 from __future__ import annotations
 
 import re
 
-from .lexicon import ASK_WORDS, FOLLOW_UNITS, YEAR_WORD
+from .lexicon import ASK_WORDS, FOLLOW_UNITS, PLAN_ASK_NOUNS, YEAR_WORD
 
 MAX_TURNS = 10            # history kept: the most recent turns
 MAX_TURN_CHARS = 500      # per earlier question (answers are not read)
@@ -32,7 +32,8 @@ ANAPHORA = re.compile(r"^(?:那)?(?:这些|其中|它们|它|这个|那些)")
 # Where a question's subject runs end: generic words, but only the single characters that seldom sit
 # inside a word (能 of 技能, 位 of 单位, 比 of 比重 do).
 SPLIT_WORDS = "|".join(w for w in GENERIC.pattern.split("|") if len(w) > 1) + "|的|了|在|和|跟|与|呢|吗|么|吧|啊|要|将|是"
-SPLIT = re.compile(rf"[^\u4e00-\u9fffa-z0-9.\-“”\"]+|{YEAR_WORD}|{SPLIT_WORDS}|(?:多少|几|什么|啥|哪些|哪个|怎么样|怎么|如何)")
+SPLIT = re.compile(rf"[^\u4e00-\u9fffa-z0-9.\-“”\"]+|{YEAR_WORD}|{SPLIT_WORDS}|{PLAN_ASK_NOUNS}|"
+                   r"(?:多少|几|什么|啥|哪些|哪个|怎么样|怎么|如何)")
 YEAR_ONLY = re.compile(rf"^(?:那|那么|还有)?(?:和|跟|与|同|比)?(?P<year>{YEAR_WORD})(?:的)?(?:比|相比|比较)?"
                        r"(?:呢|的呢|情况呢|怎么样|咋样|如何|多少|是多少|的情况)?$")
 X_ONLY = re.compile(r"^(?:那么|那|还有|再问一下|另外)?(?P<x>.+?)(?:的)?(?:呢|怎么样|咋样|如何|情况呢|的情况)$")
@@ -61,10 +62,6 @@ def core(text: str) -> str:
     """A normalised question without its closing punctuation."""
     return END_PUNCT.sub("", text)
 
-
-def shown(text: str) -> str:
-    """A rewritten question as the user reads it: with the full-width question mark."""
-    return text[:-1] + "？" if text.endswith(ASKED) else text
 
 
 def content(text: str) -> str:
@@ -128,6 +125,8 @@ def follow(question: str, previous: str | None) -> str:
         # a new ask of the same subject (一共多少？ 在全省排第几？): the previous one without its ask
         asked_year = re.search(YEAR_WORD, q)
         base = with_year(prev, asked_year.group()) if asked_year else prev
+        if asked_year and asked_year.start() == 0:         # 今年的目标是多少: the year is the base's now
+            return ASK.sub("", base).rstrip("了的") + q[asked_year.end():].lstrip("的") + ASKED
         return ASK.sub("", base) + q + ASKED
     x = X_ONLY.match(q)
     if x:                                                 # 那高技能人才呢？ / 种植面积呢？

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .dialogue import GENERIC, content, follow, shown
+from .dialogue import GENERIC, content, follow
 from .lexicon import ASK_WORDS, YEAR_WORD
 
 ASKS = re.compile(ASK_WORDS + "|(?<!好)几|呢")
@@ -84,13 +84,13 @@ def split_asks(question: str) -> list:
 
 def split_parts(question: str) -> list:
     """The sub-questions of a normalised question that asks several things, each read as a whole
-    question (a later ask is read against the one before, as a follow-up is), as (text, shown): the
-    normalised text and the text the user reads; [(question, question)] when it asks one."""
+    question (a later ask is read against the one before, as a follow-up is); [question] when it
+    asks one."""
     asks = split_asks(question)
     if len(asks) < 2:
-        return [(question, question)]
+        return [question]
     out, previous = [], None
     for ask in asks:
         previous = follow(ask, previous)
-        out.append((previous, previous if previous == ask else shown(previous)))
+        out.append(previous)
     return out

@@ -50,3 +50,5 @@ ASK_WORDS = WH_WORDS + "|吗|是否|有没有|排第"
 
 # Year words of a question, and the cues of a past result or of this year's target.
 YEAR_WORD = r"今年|去年|明年|前年|后年|上一年|(?:20\d\d)年?"
+# The nouns an overview asks with (有什么打算, 有哪些举措): what is asked, never the subject of a question.
+PLAN_ASK_NOUNS = "打算|举措|措施|安排|动作|新招|招数|部署|行动|变化|进展"

@@ -15,6 +15,9 @@ EMPTY_QUESTION = "请输入一个问题，例如：今年要新建多少个公�
 NO_WORDS = "请用文字提问（问题里没有汉字、字母或数字），例如：今年要新建多少个公共充电桩？"
 TRUNCATED = "问题过长，只按前{n}个字作答。"
 WORD_RE = re.compile(r"[\w\u4e00-\u9fff]")
+LATIN_RE = re.compile(r"[a-z][a-z0-9.&+\-]*")
+FULL_WIDTH = str.maketrans({",": "，", "?": "？", "!": "！", ";": "；", ":": "："})
+ENDS = ("？", "。", "！")
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,20 @@ class Reading:
     query: Query                # the whole question (an overview's: its topic)
     parts: tuple = ()           # Part per sub-question, for "parts"
     subject: frozenset | None = None   # bigrams of the new subject X of a "那X呢" follow-up (synonyms added)
+    resolved_question: str = ""        # the follow-up as read, as the user wrote it; "" when not a follow-up
 
-    @property
-    def resolved_question(self) -> str:
-        """The follow-up as read, for the user; "" when the history did not change the question."""
-        return dialogue.shown(self.resolved) if self.resolved != self.norm else ""
+
+def as_written(text: str, originals: list) -> str:
+    """A question the assistant read or rewrote, shown in the user's own words: latin words in the
+    casing the user typed them (GDP, not gdp), Chinese punctuation, and a closing question mark."""
+    def cased(m):
+        for original in originals:
+            at = original.lower().find(m.group())
+            if at >= 0 and len(original) == len(original.lower()):
+                return original[at:at + len(m.group())]
+        return m.group()
+    text = LATIN_RE.sub(cased, text).translate(FULL_WIDTH)
+    return text if text.endswith(ENDS) else text + "？"
 
 
 def check(question, limit: int) -> tuple:
@@ -59,19 +71,21 @@ def read(question, history, settings) -> Reading:
     """The reading of `question` after `history` ([{"question", "answer"}], oldest first; untrusted).
     Raises ValueError for a question with no content or a history of the wrong shape."""
     question, notice, norm = check(question, settings.max_question_chars)
-    earlier = [normalize(q) for q in dialogue.check_history(history)]
+    asked = dialogue.check_history(history)
+    earlier = [normalize(q) for q in asked]
     resolved = dialogue.resolve(norm, earlier) if earlier else norm
-    synonyms = settings.use_synonyms
-    subject = None
+    synonyms, originals = settings.use_synonyms, [question] + asked[::-1]
+    subject, shown = None, ""
     if resolved != norm:
         x = dialogue.new_subject(norm)
         subject = None if x is None else frozenset(bigram_tokens(expand(x)))
+        shown = as_written(resolved, originals)
     if forms.is_overview(resolved):
         return Reading(question, notice, norm, resolved, "overview",
-                       Query.parse(forms.topic(resolved), synonyms), subject=subject)
+                       Query.parse(forms.topic(resolved), synonyms), subject=subject, resolved_question=shown)
     whole = Query.parse(resolved, synonyms, question)
     split = forms.split_parts(resolved)
     if len(split) < 2:
-        return Reading(question, notice, norm, resolved, "span", whole, subject=subject)
-    parts = tuple(Part(shown, Query.parse(text, synonyms)) for text, shown in split)
-    return Reading(question, notice, norm, resolved, "parts", whole, parts, subject)
+        return Reading(question, notice, norm, resolved, "span", whole, subject=subject, resolved_question=shown)
+    parts = tuple(Part(as_written(text, originals), Query.parse(text, synonyms)) for text in split)
+    return Reading(question, notice, norm, resolved, "parts", whole, parts, subject, shown)
