@@ -10,7 +10,7 @@ from .answering.decide import follow_up_reason, overview_reason
 from .answering.matcher import Selector
 from .answering.overview import choose_points, parts_text, point_candidates, points_text
 from .answering.result import ABSTAIN, Answer
-from .answering.span import MAX_CITATIONS, answer_span
+from .answering.span import MAX_CITATIONS, abstention, answer_span
 from .answering.weights import load_fitted
 from .config import Settings
 from .index import store
@@ -108,7 +108,8 @@ class Assistant:
         gate = self.single(q, mode, self.settings.overview_depth, qvec)
         reason = overview_reason(self.selector, q, gate.reason, gate.hits, qvec)
         if reason is not None:
-            return Answer(q.question, ABSTAIN, True, ranked_citations(gate.hits, MAX_CITATIONS), hits=gate.hits,
+            text = abstention(reason, self.selector.unknown_concept(q))
+            return Answer(q.question, text, True, ranked_citations(gate.hits, MAX_CITATIONS), hits=gate.hits,
                           timings_ms=gate.timings_ms, reason=reason)
         chosen = choose_points(point_candidates(self.selector, q, gate.hits, qvec), self.settings)
         if len(chosen) < self.settings.min_points:

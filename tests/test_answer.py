@@ -1,14 +1,16 @@
 """Extractive answers: abstention, year scope, numbers and offsets that check out."""
 import copy
+import re
 from dataclasses import replace
 
 import pytest
 
-from qa.answering.decide import off_topic
+from qa.answering.decide import NO_SHARED_WORD, knows_none
 from qa.answering.result import ABSTAIN
 from qa.answering.span import answer_span
 from qa.plan.chunking import Span, clauses
 from qa.reading.query import Query, year_scope
+from qa.reading.question import read
 from qa.reading.text import normalize, numbers
 
 ANSWERABLE = {
@@ -149,6 +151,22 @@ def test_a_question_sharing_no_word_with_the_plan_abstains(tiny_assistant):
     for question in ("火星探测器什么时候发射？", "如何做红烧肉？", "2024年世界杯冠军是谁？"):
         q = Query.parse(normalize(question))
         assert not sel.knows_any(q), question                      # 什么/如何/2024 are not content
-        assert off_topic(sel, q) == "the plan uses none of the question's words"
+        assert knows_none(sel, q) == NO_SHARED_WORD
         result = tiny_assistant.ask(question)
-        assert (result.abstained, result.answer) == (True, ABSTAIN)
+        named = re.fullmatch("计划中没有提到“(.+)”。", result.answer)
+        assert result.abstained and named and named[1] in question
+
+
+@pytest.mark.parametrize("question, concept", [("漯河今年要建地铁吗？", "地铁"), ("今年水费要涨吗？", "水费"),
+                                               ("地铁今年有哪些举措？", "地铁")])
+def test_a_concept_the_plan_never_mentions_is_named(tiny_assistant, question, concept):
+    result = tiny_assistant.ask(question)
+    assert (result.abstained, result.answer) == (True, f"计划中没有提到“{concept}”。")
+    assert result.citations and all("highlight" not in c for c in result.citations)   # related, not the answer
+
+
+def test_a_question_in_the_plans_words_has_no_unknown_concept(tiny_assistant):
+    q = read("今年新建多少个公共充电桩？", None, tiny_assistant.settings).query
+    assert tiny_assistant.selector.unknown_words(q) == []
+    rare = tiny_assistant.selector.unknown_words(read("市里今年扫雪吗？", None, tiny_assistant.settings).query)
+    assert [w for _, w in rare] == ["扫雪"]

@@ -2,11 +2,13 @@
 judges a single answer (the assistant's, the fitter's and so the evaluator's alike);
 `overview_reason` an overview; `follow_up_reason` an answer to "那X呢？".
 
-A single answer passes, in this order (cheapest and surest first): the rules that say the plan does
-not treat the question (a year it does not cover, none of the question's words), then the judge
-(the fitted abstainer over abstain_row, or where none is fitted for the model the hand-set floors
-of Settings), then the facts-of-language rules about the chosen span (another city, a national
-rank, no figure in the asked unit, a flow for a total, a figure of the wrong year)."""
+A single answer passes, in this order (cheapest and surest first): the rule that says the plan does
+not treat the question (a year it does not cover), then the judge (the fitted abstainer over
+abstain_row, which reads whether the plan uses any of the question's words; or, where none is fitted
+for the model, the hand-set floors of Settings, the first of which is that the plan uses none of
+them), then the facts-of-language rules about the chosen span (another city, a national rank, no
+figure in the asked unit, a flow for a total, a figure of the wrong year). An abstention names the
+question's word the plan never uses, when there is one (qa.answering.span.abstention)."""
 from __future__ import annotations
 
 import re
@@ -22,7 +24,9 @@ from .weights import answer_probability, hand_weights, score
 
 STOCK_RE = re.compile(r"总|累计|达到|余额|保持在")
 NO_FIGURE_REASON = "no figure"
-OFF_TOPIC = ("no passage", "year not covered", "the plan uses none of the question's words", "weak similarity",
+YEAR_NOT_COVERED = "year not covered"
+NO_SHARED_WORD = "the plan uses none of the question's words"
+OFF_TOPIC = ("no passage", YEAR_NOT_COVERED, NO_SHARED_WORD, "weak similarity",
              "another city")   # reasons that say the plan does not treat the topic at all
 
 
@@ -32,6 +36,7 @@ class Decision:
     reason: str | None          # why the plan does not answer; None: answer with choice.span
     row: list | None = None     # what the abstainer reads (ABSTAIN_FEATURES order)
     ruled: bool = True          # a rule, not the judge, abstains (the fitter leaves these out)
+    concept: str = ""           # the question's rarest word the plan never uses ("" when none)
 
 
 def decide(sel: Selector, q: Query, hits: list, qvec, judge: bool = True, weights: dict | None = None) -> Decision:
@@ -40,21 +45,26 @@ def decide(sel: Selector, q: Query, hits: list, qvec, judge: bool = True, weight
     the spans instead of the matcher's (the fitter's newly fitted ones)."""
     weights = weights or sel.weights or hand_weights(sel.settings.span_dense_weight)
     choice = choose(sel, q, hits, sel.adapt(qvec), weights) if hits else None
+    unknown = sel.unknown_words(q)
+    concept = max(unknown, default=(0.0, ""))[1]
     if choice is None:
-        return Decision(None, "no passage")
+        return Decision(None, "no passage", concept=concept)
     cos = sel.cosine(choice.hit.chunk.id, choice.span, qvec)
-    row = abstain_row(sel, q, hits, choice)
+    row = abstain_row(sel, q, hits, choice, unknown)
     before, after = off_topic(sel, q), about_span(q, hits, choice.span)
     verdict = judged(sel, q, hits, choice, cos, row) if judge else None
-    return Decision(choice, before or verdict or after, row, bool(before or after))
+    return Decision(choice, before or verdict or after, row, bool(before or after), concept)
 
 
 def off_topic(sel: Selector, q: Query) -> str | None:
-    if q.scope == "other":
-        return "year not covered"
-    if not sel.knows_any(q):
-        return "the plan uses none of the question's words"
-    return None
+    """A year no plan section covers."""
+    return YEAR_NOT_COVERED if q.scope == "other" else None
+
+
+def knows_none(sel: Selector, q: Query) -> str | None:
+    """The plan uses none of the question's content words: a rule of the hand-set judge; the fitted
+    abstainer reads it as a feature (a paraphrase in everyday words may share none and be answered)."""
+    return None if sel.knows_any(q) else NO_SHARED_WORD
 
 
 def judged(sel: Selector, q: Query, hits: list, choice: Choice, cos: float | None, row: list) -> str | None:
@@ -64,6 +74,8 @@ def judged(sel: Selector, q: Query, hits: list, choice: Choice, cos: float | Non
         return "the fitted abstainer doubts the span" if doubts else None
     s = sel.settings
     best_dense = max((h.dense for h in hits if h.dense is not None), default=None)
+    if knows_none(sel, q):
+        return NO_SHARED_WORD
     if best_dense is not None and best_dense < s.min_dense_score:
         return "weak similarity"
     if hand_score(sel, choice, cos) < s.min_span_score:
@@ -102,14 +114,16 @@ def about_span(q: Query, hits: list, span) -> str | None:
     return None
 
 
-def abstain_row(sel: Selector, q: Query, hits: list, choice: Choice) -> list:
-    """What the abstainer reads of the chosen span, in ABSTAIN_FEATURES order."""
+def abstain_row(sel: Selector, q: Query, hits: list, choice: Choice, unknown: list) -> list:
+    """What the abstainer reads of the chosen span and of the question's words the plan never uses
+    (`unknown`: (surprisal, word) pairs), in ABSTAIN_FEATURES order."""
     center = sel.settings.cosine_center
     f = choice.features
     dense = max((h.dense for h in hits if h.dense is not None), default=center)
     fig = float(q.wants_figure)
     return [choice.score, f["cosine"], dense - center, sel.known_share(q), f["overlap"],
-            f["figure_overlap"], fig, fig * f["cosine"]]
+            f["figure_overlap"], fig, fig * f["cosine"], float(len(unknown)), max(unknown, default=(0.0, ""))[0],
+            float(not sel.knows_any(q))]
 
 
 def overview_reason(sel: Selector, q: Query, gate_reason: str | None, hits: list, qvec) -> str | None:

@@ -6,15 +6,26 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from ..plan.chunking import Span, sentence_windows, span_table
 from ..reading.lexicon import STOP_CHARS
 from ..reading.query import Query
-from ..reading.text import bigram_tokens, plan_grams
+from ..reading.text import CJK_RUN_RE, bigram_tokens, jieba_tokenizer, normalize, plan_grams
 
 NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")   # 7-11, 5g, pm2.5: names in digits/latin
+
+
+LOADER = ThreadPoolExecutor(1, thread_name_prefix="jieba")
+
+
+def full_dictionary():
+    """jieba with its full dictionary, initialised (its words and frequencies)."""
+    jb = jieba_tokenizer()
+    jb.initialize()
+    return jb
 
 
 def content_bigrams(q: Query) -> list:
@@ -27,6 +38,8 @@ class Selector:
     def __init__(self, chunks: list, settings, span_vectors=None, weights: dict | None = None,
                  abstainer: dict | None = None, adapter=None):
         self.settings = settings
+        self.plan_text = "\n".join(normalize(c.text) for c in chunks)
+        self.words = LOADER.submit(full_dictionary)   # about 1 s: loaded beside the model's start
         self.weights = weights      # fitted span-ranking weights by feature name, else None (hand-set)
         self.abstainer = abstainer  # fitted {"weights", "bias", "threshold"} over ABSTAIN_FEATURES, else None
         self.adapter = adapter      # the query adapter (qa.learning.adapter) span selection reads through
@@ -69,6 +82,23 @@ class Selector:
         """The share of the question's content bigrams (as knows_any counts them) that the plan uses."""
         words = content_bigrams(q)
         return sum(1 for t in words if t in self.idf) / len(words) if words else 0.0
+
+    def unknown_words(self, q: Query) -> list:
+        """(surprisal, word) for every word of the question, as jieba's full dictionary cuts it, that
+        occurs nowhere in the plan and neither starts nor ends with a question or function character; surprisal is
+        -log of the word's share of jieba's corpus (rare words, the likelier concepts, score high)."""
+        jb = self.words.result()
+        out = []
+        for w in jb.lcut(q.norm):
+            if len(w) >= 2 and CJK_RUN_RE.fullmatch(w) and w[0] not in STOP_CHARS and w[-1] not in STOP_CHARS \
+                    and w not in self.plan_text:
+                out.append((math.log(jb.total / (jb.FREQ.get(w) or 1)), w))
+        return out
+
+    def unknown_concept(self, q: Query) -> str:
+        """The rarest unknown word of the question: a concept the plan never mentions (地铁 of
+        今年要建地铁吗), or "" when every word of the question is the plan's."""
+        return max(self.unknown_words(q), default=(0.0, ""))[1]
 
     def weight(self, tokens: set) -> float:
         return sum(self.idf.get(t, self.default_idf) for t in tokens)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from ..reading.query import Query
 from .cite import cited, ranked_citations
-from .decide import NO_FIGURE_REASON, decide
+from .decide import NO_FIGURE_REASON, YEAR_NOT_COVERED, decide
 from .features import has_figure
 from .matcher import Selector
-from .result import ABSTAIN, NO_FIGURE, Answer
+from .result import ABSTAIN, NO_FIGURE, NOT_MENTIONED, Answer
 
 MAX_CITATIONS = 3
 
@@ -21,4 +21,11 @@ def answer_span(sel: Selector, q: Query, hits: list, qvec=None) -> Answer:
     if d.reason == NO_FIGURE_REASON and not has_figure(span.text, None):   # topic there, no figure: say so
         return Answer(q.question, NO_FIGURE.format(span=span.text.rstrip("。")), True,
                       cited(d.choice.hit, span, hits, MAX_CITATIONS), reason=d.reason)
-    return Answer(q.question, ABSTAIN, True, ranked_citations(hits, MAX_CITATIONS), reason=d.reason)
+    return Answer(q.question, abstention(d.reason, d.concept), True, ranked_citations(hits, MAX_CITATIONS),
+                  reason=d.reason)
+
+
+def abstention(reason: str, concept: str) -> str:
+    """What an abstention says: the concept the plan never mentions, when there is one (but a year no
+    plan covers is no concept), else the plain sentence."""
+    return NOT_MENTIONED.format(concept=concept) if concept and reason != YEAR_NOT_COVERED else ABSTAIN

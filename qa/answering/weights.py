@@ -20,7 +20,8 @@ FEATURES = tuple(HAND_WEIGHTS) + ("cosine",)
 
 # What the fitted abstainer reads of a question's chosen span (qa.answering.decide.abstain_row).
 ABSTAIN_FEATURES = ("rank_score", "cosine", "best_dense", "known_share", "overlap",
-                    "figure_overlap", "wants_figure", "figure_cosine")
+                    "figure_overlap", "wants_figure", "figure_cosine", "unknown_words", "unknown_surprisal",
+                    "knows_none")
 # A closer match never argues for abstaining: the fit keeps these weights at zero or above.
 MATCH_FEATURES = ("rank_score", "cosine", "best_dense", "known_share", "overlap", "figure_overlap", "figure_cosine")
 

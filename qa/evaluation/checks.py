@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 
-from ..learning.items import FORMS, KEYS, TYPES
+from ..learning.items import FORMS, NOT_ANSWERED, TYPES, keys
 
 NEAR_DUPLICATE = 0.6             # character-bigram Jaccard at or above which two questions are one
 COPY_RUN = 6                     # a question "copies" its evidence when they share 6 characters
 MAX_COPIED_SHARE = 1 / 3
+PARAPHRASE_RUN = 4               # a paraphrase shares no run this long with its answering sentence
+SENTENCE_RE = re.compile(r"[^。；;！？!?]+[。；;！？!?]*")
 
 
 def question_grams(text: str) -> frozenset:
@@ -36,9 +38,9 @@ def check_set(items: list, clean: str, paragraphs: list) -> list:
     problems, seen = [], set()
     for it in items:
         iid = it.get("id", "?")
-        keys = KEYS | FORMS.get(it.get("type"), set())
-        if set(it) != keys:
-            problems.append(f"{iid}: keys {sorted(it)} != {sorted(keys)}")
+        wanted = keys(it)
+        if set(it) != wanted:
+            problems.append(f"{iid}: keys {sorted(it)} != {sorted(wanted)}")
             continue
         problems += [f"{iid}: {p}" for p in check_form(it, clean)]
         if iid in seen:
@@ -46,8 +48,8 @@ def check_set(items: list, clean: str, paragraphs: list) -> list:
         seen.add(iid)
         if it["type"] not in TYPES:
             problems.append(f"{iid}: unknown type {it['type']!r}; choose one of {', '.join(TYPES)}")
-        if it["type"] not in FORMS and (it["type"] == "unanswerable") != (it["answers"] == []):
-            problems.append(f"{iid}: unanswerable items, and only they, have answers == []")
+        if it["type"] not in FORMS and (it["type"] in NOT_ANSWERED) != (it["answers"] == []):
+            problems.append(f"{iid}: {' and '.join(NOT_ANSWERED)} items, and only they, have answers == []")
         for ev in it["evidence"]:
             pos = clean.find(ev)
             if pos < 0:
@@ -80,4 +82,16 @@ def check_form(it: dict, clean: str) -> list:
     elif kind == "follow_up":
         if not it["history"] or not all(isinstance(h, str) and h.strip() for h in it["history"]):
             out.append("history: one or more earlier questions")
+    elif kind == "absent":
+        if not it["concept"] or it["concept"].lower() in clean.lower() or it["concept"] not in it["question"]:
+            out.append(f"concept {it['concept']!r}: named in the question and nowhere in the plan")
+    elif kind == "paraphrase":
+        out += [f"shares a {PARAPHRASE_RUN}-character run with its sentence {s[:30]!r}"
+                for s in answering_sentences(it, clean) if shares_run(it["question"], s, PARAPHRASE_RUN)]
     return out
+
+
+def answering_sentences(it: dict, clean: str) -> list:
+    """The sentences of the plan that hold an item's evidence."""
+    starts = [clean.find(ev) for ev in it["evidence"]]
+    return [m.group() for m in SENTENCE_RE.finditer(clean) if any(m.start() <= p < m.end() for p in starts if p >= 0)]

@@ -4,7 +4,7 @@ pair two runs, and gate on thresholds.
 An answer is right when it contains a gold answer (whitespace removed) and did not abstain; a
 citation is right when its text contains an evidence string; an item with answers == [] is right
 when the assistant abstains. The headline metrics are over the seven single-answer types; each form
-has its own (form_metrics).
+has its own (form_metrics), and so has the citizen-worded slice (slice_metrics).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import statistics
 import time
 
 from ..config import MODES, ROOT
-from ..learning.items import FORMS, TYPES, squash
+from ..learning.items import FORMS, SLICE, TYPES, squash
 from ..reading.text import numbers
 
 SPLITS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl"}
@@ -51,6 +51,8 @@ def run_item(assistant, item: dict, mode: str) -> dict:
     }
     if item["type"] in FORMS:
         record.update(form_record(item, result, assistant.doc))
+    if "concept" in item:
+        record["concept_named"] = result.abstained and item["concept"] in result.answer
     return record
 
 
@@ -146,16 +148,29 @@ def form_metrics(records: list) -> dict:
     return out
 
 
+def slice_metrics(records: list) -> dict:
+    """The citizen-worded slice, on its own rows: paraphrase accuracy, the share of absent concepts
+    abstained on and named, and false abstentions over every answerable single-answer type."""
+    para = [r for r in records if r["type"] == "paraphrase"]
+    absent = [r for r in records if r["type"] == "absent"]
+    answerable = [r for r in records if r["type"] not in FORMS and r["answerable"]]
+    return {"paraphrase_accuracy": ratio(sum(r["correct"] for r in para), len(para)),
+            "absent_abstention": ratio(sum(r["abstained"] for r in absent), len(absent)),
+            "absent_named": ratio(sum(r["concept_named"] for r in absent), len(absent)),
+            "all_false_abstention_rate": ratio(sum(r["abstained"] for r in answerable), len(answerable))}
+
+
 def evaluate(assistant, items: list, modes: tuple = MODES) -> dict:
     """Run every item in every mode; the harness's one JSON object, plus per-item records. The
-    headline metrics are over the single-answer types, the form metrics over the forms."""
+    headline metrics are over the seven single-answer types, the form metrics over the forms, the
+    slice metrics over the citizen-worded slice (SLICE)."""
     result = {"n_items": len(items), "by_type": {t: sum(1 for i in items if i["type"] == t) for t in TYPES},
               "modes": {}, "records": {}}
     for mode in modes:
         records = [run_item(assistant, it, mode) for it in items]
-        single = [r for r in records if r["type"] not in FORMS]
-        result["modes"][mode] = {**metrics(single), **form_metrics(records), "by_type": breakdown(records, "type"),
-                                 "by_section": breakdown(single, "section")}
+        single = [r for r in records if r["type"] not in FORMS and r["type"] not in SLICE]
+        result["modes"][mode] = {**metrics(single), **form_metrics(records), **slice_metrics(records),
+                                 "by_type": breakdown(records, "type"), "by_section": breakdown(single, "section")}
         result["records"][mode] = records
     return result
 

@@ -92,13 +92,16 @@ def _logistic(x: np.ndarray, y: np.ndarray, penalty: float) -> tuple:
 
 def outcome_counts(rows: list, abstainer: dict, threshold: float) -> dict:
     """What the rows come to at `threshold`: right answers, right abstentions, false abstentions."""
-    c = {"right": 0, "caught": 0, "false_abstentions": 0, "wrong": 0, "answerable": 0, "unanswerable": 0}
+    c = {"right": 0, "caught": 0, "false_abstentions": 0, "doubted": 0, "wrong": 0, "answerable": 0,
+         "unanswerable": 0}
     for x, answerable, gold, ruled in rows:
-        abstains = ruled or answer_probability(abstainer, x) < threshold
+        doubts = not ruled and answer_probability(abstainer, x) < threshold
+        abstains = ruled or doubts
         c["answerable" if answerable else "unanswerable"] += 1
         if answerable:
             c["right"] += gold and not abstains
             c["false_abstentions"] += abstains
+            c["doubted"] += doubts
             c["wrong"] += not gold and not abstains
         else:
             c["caught"] += abstains
@@ -109,8 +112,9 @@ def choose_threshold(rows: list, abstainer: dict, max_false: float) -> float:
     """The threshold (rounded to 0.01) with the best outcome on these rows, where a right answer or
     a right abstention counts +1, a false abstention 0, and a wrong answer -1 (an answer to a
     question the plan does not answer, or the wrong span): a wrong confident answer is the worst
-    outcome. Only thresholds that abstain on at most `max_false` of the answerable
-    questions qualify (issue 13's bound; the gate's ceiling is above it). The lowest on ties."""
+    outcome. Only thresholds at which the abstainer itself (beyond the rules) abstains on at most
+    `max_false` of the answerable questions qualify (issue 13's bound; the gate's ceiling is above
+    it). The lowest on ties."""
     grid = [i / 100 for i in range(100)]
 
     def value(t):
@@ -119,5 +123,5 @@ def choose_threshold(rows: list, abstainer: dict, max_false: float) -> float:
 
     def allowed(t):
         c = outcome_counts(rows, abstainer, t)
-        return c["false_abstentions"] <= max_false * c["answerable"]
+        return c["doubted"] <= max_false * c["answerable"]
     return max([t for t in grid if allowed(t)] or [0.0], key=lambda t: (value(t), -t))

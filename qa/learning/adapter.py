@@ -25,7 +25,7 @@ from ..config import Settings
 from ..plan.chunking import span_table
 from ..reading.query import Query
 from ..reading.text import bigram_tokens, normalize, plan_grams
-from .items import load_set
+from .items import FORMS, load_set
 
 RECIPE_VERSION = 1
 
@@ -46,8 +46,8 @@ def adapter_key(settings: Settings) -> str:
 
 def load_items(settings: Settings) -> list:
     """The answerable training items, or the seeded share of them that settings.train_fraction asks."""
-    return seeded_share([it for it in load_set(Path(settings.train_file)) if it["answers"] and it["evidence"]],
-                        settings)
+    items = load_set(Path(settings.train_file))
+    return seeded_share([it for it in items if it["answers"] and it["evidence"] and it["type"] not in FORMS], settings)
 
 
 def seeded_share(items: list, settings: Settings) -> list:

@@ -4,7 +4,9 @@ Item (JSONL): {"id", "question", "answers": [...], "evidence": [...], "type", "s
 [] marks a question the plan does not answer. Forms add keys: `overview` items carry `key_points`
 (plan phrases, "|" between alternatives) and `min_points`; `multi_part` items `parts` (acceptable
 answers per part, [] for a part the plan does not answer); `follow_up` items `history` (the earlier
-questions)."""
+questions). The citizen-worded slice (issue 21) adds two single-answer types: `paraphrase` (one
+fact asked in everyday words, sharing no 4-character run with its answering sentence) and `absent`
+(a concept the plan never mentions; `concept` names it, answers == [])."""
 from __future__ import annotations
 
 import json
@@ -12,9 +14,16 @@ import re
 from pathlib import Path
 
 TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "unanswerable",
-         "overview", "multi_part", "follow_up")
+         "paraphrase", "absent", "overview", "multi_part", "follow_up")
 FORMS = {"overview": {"key_points", "min_points"}, "multi_part": {"parts"}, "follow_up": {"history"}}
+SLICE = {"paraphrase": set(), "absent": {"concept"}}   # the citizen-worded slice: reported on its own rows
+NOT_ANSWERED = ("unanswerable", "absent")               # single-answer types the plan does not answer
 KEYS = {"id", "question", "answers", "evidence", "type", "section"}
+
+
+def keys(item: dict) -> set:
+    """The keys an item of its type has."""
+    return KEYS | FORMS.get(item.get("type"), set()) | SLICE.get(item.get("type"), set())
 WS_RE = re.compile(r"\s+")
 
 
