@@ -18,7 +18,7 @@ from ..plan.chunking import SENTENCE_RE
 from ..reading.query import Query
 from ..reading.text import plan_grams
 from .features import has_figure, figure_about_question
-from .matcher import Selector
+from .matcher import Selector, rarest
 from .select import Choice, choose
 from .weights import answer_probability, hand_weights, score
 
@@ -46,17 +46,17 @@ def decide(sel: Selector, q: Query, hits: list, qvec, judge: bool = True, weight
     weights = weights or sel.weights or hand_weights(sel.settings.span_dense_weight)
     choice = choose(sel, q, hits, sel.adapt(qvec), weights) if hits else None
     unknown = sel.unknown_words(q)
-    concept = max(unknown, default=(0.0, ""))[1]
+    concept = rarest(unknown)[1]
     if choice is None:
         return Decision(None, "no passage", concept=concept)
     cos = sel.cosine(choice.hit.chunk.id, choice.span, qvec)
     row = abstain_row(sel, q, hits, choice, unknown)
-    before, after = off_topic(sel, q), about_span(q, hits, choice.span)
+    before, after = off_topic(q), about_span(q, hits, choice.span)
     verdict = judged(sel, q, hits, choice, cos, row) if judge else None
     return Decision(choice, before or verdict or after, row, bool(before or after), concept)
 
 
-def off_topic(sel: Selector, q: Query) -> str | None:
+def off_topic(q: Query) -> str | None:
     """A year no plan section covers."""
     return YEAR_NOT_COVERED if q.scope == "other" else None
 
@@ -122,7 +122,7 @@ def abstain_row(sel: Selector, q: Query, hits: list, choice: Choice, unknown: li
     dense = max((h.dense for h in hits if h.dense is not None), default=center)
     fig = float(q.wants_figure)
     return [choice.score, f["cosine"], dense - center, sel.known_share(q), f["overlap"],
-            f["figure_overlap"], fig, fig * f["cosine"], float(len(unknown)), max(unknown, default=(0.0, ""))[0],
+            f["figure_overlap"], fig, fig * f["cosine"], float(len(unknown)), rarest(unknown)[0],
             float(not sel.knows_any(q))]
 
 

@@ -28,6 +28,11 @@ def full_dictionary():
     return jb
 
 
+def rarest(unknown: list) -> tuple:
+    """The (surprisal, word) of the rarest of the question's unknown words; (0.0, "") for none."""
+    return max(unknown, default=(0.0, ""))
+
+
 def content_bigrams(q: Query) -> list:
     """The question's CJK bigrams that are not two question/function characters."""
     return [t for t in q.tokens if len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff"
@@ -98,7 +103,7 @@ class Selector:
     def unknown_concept(self, q: Query) -> str:
         """The rarest unknown word of the question: a concept the plan never mentions (地铁 of
         今年要建地铁吗), or "" when every word of the question is the plan's."""
-        return max(self.unknown_words(q), default=(0.0, ""))[1]
+        return rarest(self.unknown_words(q))[1]
 
     def weight(self, tokens: set) -> float:
         return sum(self.idf.get(t, self.default_idf) for t in tokens)
