@@ -154,7 +154,7 @@ def test_a_question_sharing_no_word_with_the_plan_abstains(tiny_assistant):
         assert knows_none(sel, q) == NO_SHARED_WORD
         result = tiny_assistant.ask(question)
         named = re.fullmatch("计划中没有提到“(.+)”。", result.answer)
-        assert result.abstained and named and named[1] in question
+        assert result.abstained and named and all(w in question for w in named[1].split("”“")), result.answer
 
 
 @pytest.mark.parametrize("question, concept", [("漯河今年要建地铁吗？", "地铁"), ("今年水费要涨吗？", "水费"),

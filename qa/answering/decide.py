@@ -18,7 +18,7 @@ from ..plan.chunking import SENTENCE_RE
 from ..reading.query import Query
 from ..reading.text import plan_grams
 from .features import has_figure, figure_about_question
-from .matcher import Selector, rarest
+from .matcher import Selector, concepts, rarest
 from .select import Choice, choose
 from .weights import answer_probability, hand_weights, score
 
@@ -36,7 +36,7 @@ class Decision:
     reason: str | None          # why the plan does not answer; None: answer with choice.span
     row: list | None = None     # what the abstainer reads (ABSTAIN_FEATURES order)
     ruled: bool = True          # a rule, not the judge, abstains (the fitter leaves these out)
-    concept: str = ""           # the question's rarest word the plan never uses ("" when none)
+    concept: tuple = ()         # the question's words the plan never uses, rarest first (what to name)
 
 
 def decide(sel: Selector, q: Query, hits: list, qvec, judge: bool = True, weights: dict | None = None) -> Decision:
@@ -46,14 +46,14 @@ def decide(sel: Selector, q: Query, hits: list, qvec, judge: bool = True, weight
     weights = weights or sel.weights or hand_weights(sel.settings.span_dense_weight)
     choice = choose(sel, q, hits, sel.adapt(qvec), weights) if hits else None
     unknown = sel.unknown_words(q)
-    concept = rarest(unknown)[1]
+    concept = concepts(unknown)
     if choice is None:
-        return Decision(None, "no passage", concept=concept)
+        return Decision(None, "no passage", concept=tuple(concept))
     cos = sel.cosine(choice.hit.chunk.id, choice.span, qvec)
     row = abstain_row(sel, q, hits, choice, unknown)
     before, after = off_topic(q), about_span(q, hits, choice.span)
     verdict = judged(sel, q, hits, choice, cos, row) if judge else None
-    return Decision(choice, before or verdict or after, row, bool(before or after), concept)
+    return Decision(choice, before or verdict or after, row, bool(before or after), tuple(concept))
 
 
 def off_topic(q: Query) -> str | None:

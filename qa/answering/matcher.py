@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ..plan.chunking import Span, sentence_windows, span_table
-from ..reading.lexicon import STOP_CHARS
-from ..reading.query import Query
+from ..reading.lexicon import PLAN_ASK_NOUNS, STOP_CHARS
+from ..reading.query import WH_VAGUE, Query
 from ..reading.text import CJK_RUN_RE, bigram_tokens, jieba_tokenizer, normalize, plan_grams
 
 NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")   # 7-11, 5g, pm2.5: names in digits/latin
@@ -31,6 +31,13 @@ def full_dictionary():
 def rarest(unknown: list) -> tuple:
     """The (surprisal, word) of the rarest of the question's unknown words; (0.0, "") for none."""
     return max(unknown, default=(0.0, ""))
+
+
+def concepts(unknown: list, most: int = 3) -> list:
+    """The words an abstention names: the question's unknown words, rarest first, at most `most`,
+    without the nouns a question asks with (打算, 举措, 时候…), which name no concept."""
+    asking = set(PLAN_ASK_NOUNS.split("|")) | WH_VAGUE
+    return [w for _, w in sorted(unknown, reverse=True) if w not in asking][:most]
 
 
 def content_bigrams(q: Query) -> list:
@@ -100,10 +107,10 @@ class Selector:
                 out.append((math.log(jb.total / (jb.FREQ.get(w) or 1)), w))
         return out
 
-    def unknown_concept(self, q: Query) -> str:
-        """The rarest unknown word of the question: a concept the plan never mentions (地铁 of
-        今年要建地铁吗), or "" when every word of the question is the plan's."""
-        return rarest(self.unknown_words(q))[1]
+    def unknown_concepts(self, q: Query) -> list:
+        """The question's words an abstention names (concepts): what the plan never mentions (地铁 of
+        今年要建地铁吗), rarest first; [] when every word of the question is the plan's."""
+        return concepts(self.unknown_words(q))
 
     def weight(self, tokens: set) -> float:
         return sum(self.idf.get(t, self.default_idf) for t in tokens)

@@ -25,7 +25,9 @@ def answer_span(sel: Selector, q: Query, hits: list, qvec=None) -> Answer:
                   reason=d.reason)
 
 
-def abstention(reason: str, concept: str) -> str:
-    """What an abstention says: the concept the plan never mentions, when there is one (but a year no
-    plan covers is no concept), else the plain sentence."""
-    return NOT_MENTIONED.format(concept=concept) if concept and reason != YEAR_NOT_COVERED else ABSTAIN
+def abstention(reason: str, concepts: tuple) -> str:
+    """What an abstention says: the words of the question the plan never mentions, when there are any
+    (but a year no plan covers is no concept), else the plain sentence."""
+    if not concepts or reason == YEAR_NOT_COVERED:
+        return ABSTAIN
+    return NOT_MENTIONED.format(concept="”“".join(concepts))
