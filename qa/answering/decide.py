@@ -7,8 +7,8 @@ not treat the question (a year it does not cover), then the judge (the fitted ab
 abstain_row, which reads whether the plan uses any of the question's words; or, where none is fitted
 for the model, the hand-set floors of Settings, the first of which is that the plan uses none of
 them), then the facts-of-language rules about the chosen span (another city, a national rank, no
-figure in the asked unit, a flow for a total, a figure of the wrong year). An abstention names the
-question's word the plan never uses, when there is one (qa.answering.span.abstention)."""
+figure in the asked unit, a flow for a total, a figure of the wrong year). An abstention names up to
+three of the question's words the plan never uses, when there are any (qa.answering.span.abstention)."""
 from __future__ import annotations
 
 import re
@@ -48,12 +48,12 @@ def decide(sel: Selector, q: Query, hits: list, qvec, judge: bool = True, weight
     unknown = sel.unknown_words(q)
     concept = concepts(unknown)
     if choice is None:
-        return Decision(None, "no passage", concept=tuple(concept))
+        return Decision(None, "no passage", concept=concept)
     cos = sel.cosine(choice.hit.chunk.id, choice.span, qvec)
     row = abstain_row(sel, q, hits, choice, unknown)
     before, after = off_topic(q), about_span(q, hits, choice.span)
     verdict = judged(sel, q, hits, choice, cos, row) if judge else None
-    return Decision(choice, before or verdict or after, row, bool(before or after), tuple(concept))
+    return Decision(choice, before or verdict or after, row, bool(before or after), concept)
 
 
 def off_topic(q: Query) -> str | None:

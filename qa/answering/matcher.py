@@ -33,11 +33,11 @@ def rarest(unknown: list) -> tuple:
     return max(unknown, default=(0.0, ""))
 
 
-def concepts(unknown: list, most: int = 3) -> list:
+def concepts(unknown: list, most: int = 3) -> tuple:
     """The words an abstention names: the question's unknown words, rarest first, at most `most`,
     without the nouns a question asks with (打算, 举措, 时候…), which name no concept."""
     asking = set(PLAN_ASK_NOUNS.split("|")) | WH_VAGUE
-    return [w for _, w in sorted(unknown, reverse=True) if w not in asking][:most]
+    return tuple([w for _, w in sorted(unknown, reverse=True) if w not in asking][:most])
 
 
 def content_bigrams(q: Query) -> list:
@@ -107,9 +107,9 @@ class Selector:
                 out.append((math.log(jb.total / (jb.FREQ.get(w) or 1)), w))
         return out
 
-    def unknown_concepts(self, q: Query) -> list:
+    def unknown_concepts(self, q: Query) -> tuple:
         """The question's words an abstention names (concepts): what the plan never mentions (地铁 of
-        今年要建地铁吗), rarest first; [] when every word of the question is the plan's."""
+        今年要建地铁吗), rarest first; () when every word of the question is the plan's."""
         return concepts(self.unknown_words(q))
 
     def weight(self, tokens: set) -> float:

@@ -17,10 +17,9 @@ from .lbfgs import minimise
 def searched(assistant, texts: list) -> list:
     """(parsed question, its vector, its hits) per normalised question, retrieved as at run time
     (hybrid, top_k), the questions encoded in one batch."""
-    s = assistant.settings
-    queries = [Query.parse(t, s.use_synonyms) for t in texts]
-    vectors = assistant.embedder.encode_query([q.text for q in queries])
-    return [(q, v, assistant.retriever.search(q, "hybrid", s.top_k, v)) for q, v in zip(queries, vectors)]
+    queries = [Query.parse(t, assistant.settings.use_synonyms) for t in texts]
+    vectors = assistant.vectors(queries, "hybrid")
+    return [(q, v, assistant.search(q, "hybrid", None, v)) for q, v in zip(queries, vectors)]
 
 
 def single_asks(items: list, settings) -> list:
