@@ -108,7 +108,7 @@ class Assistant:
         gate = self.single(q, mode, self.settings.overview_depth, qvec)
         reason = overview_reason(self.selector, q, gate.reason, gate.hits, qvec)
         if reason is not None:
-            text = abstention(reason, self.selector.unknown_concepts(q))
+            text = abstention(reason, self.selector.unknown_concepts(q), q)
             return Answer(q.question, text, True, ranked_citations(gate.hits, MAX_CITATIONS), hits=gate.hits,
                           timings_ms=gate.timings_ms, reason=reason)
         chosen = choose_points(point_candidates(self.selector, q, gate.hits, qvec), self.settings)

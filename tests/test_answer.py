@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from qa.answering.decide import NO_SHARED_WORD, knows_none
-from qa.answering.result import ABSTAIN
+from qa.answering.result import ABSTAIN, MISSING
 from qa.answering.span import answer_span
 from qa.plan.chunking import Span, clauses
 from qa.reading.query import Query, year_scope
@@ -87,7 +87,7 @@ def test_no_hits_abstains(tiny_assistant):
 def test_question_about_a_year_the_plan_does_not_cover_abstains(tiny_assistant, question):
     assert year_scope(normalize(question)) == "other"
     result = tiny_assistant.ask(question)
-    assert (result.abstained, result.answer) == (True, ABSTAIN)
+    assert (result.abstained, result.answer) == (True, MISSING.format(detail="所问年份的安排"))
 
 
 @pytest.mark.parametrize("question, scope", [
@@ -170,3 +170,11 @@ def test_a_question_in_the_plans_words_has_no_unknown_concept(tiny_assistant):
     assert tiny_assistant.selector.unknown_words(q) == []
     rare = tiny_assistant.selector.unknown_words(read("市里今年扫雪吗？", None, tiny_assistant.settings).query)
     assert [w for _, w in rare] == ["扫雪"]
+
+
+def test_an_everyday_phrase_for_a_term_the_plan_uses_is_no_unknown_concept(tiny_assistant):
+    """小公园 -> 口袋公园 (the genre lexicon): the plan speaks of it in its own word."""
+    words = lambda question: [w for _, w in tiny_assistant.selector.unknown_words(
+        read(question, None, tiny_assistant.settings).query)]
+    assert words("今年要建多少个小公园？") == []
+    assert words("今年要建多少个小球场？") == ["球场"]

@@ -13,7 +13,7 @@ import numpy as np
 from ..plan.chunking import Span, sentence_windows, span_table
 from ..reading.lexicon import PLAN_ASK_NOUNS, STOP_CHARS
 from ..reading.query import WH_VAGUE, Query
-from ..reading.text import CJK_RUN_RE, bigram_tokens, jieba_tokenizer, normalize, plan_grams
+from ..reading.text import CJK_RUN_RE, bigram_tokens, jieba_tokenizer, normalize, plan_grams, synonyms
 
 NAME_RE = re.compile(r"\d+-\d+|[a-z]+\d*(?:\.\d+)?")   # 7-11, 5g, pm2.5: names in digits/latin
 
@@ -97,13 +97,15 @@ class Selector:
 
     def unknown_words(self, q: Query) -> list:
         """(surprisal, word) for every word of the question, as jieba's full dictionary cuts it, that
-        occurs nowhere in the plan and neither starts nor ends with a question or function character; surprisal is
+        occurs nowhere in the plan, neither starts nor ends with a question or function character and is
+        no part of a phrase the genre lexicon maps to a term the plan uses (托位 -> 托育); surprisal is
         -log of the word's share of jieba's corpus (rare words, the likelier concepts, score high)."""
         jb = self.words.result()
+        named = [said for said, term in synonyms(None) if said in q.norm and term in self.plan_text]
         out = []
         for w in jb.lcut(q.norm):
             if len(w) >= 2 and CJK_RUN_RE.fullmatch(w) and w[0] not in STOP_CHARS and w[-1] not in STOP_CHARS \
-                    and w not in self.plan_text:
+                    and w not in self.plan_text and not any(w in said for said in named):
                 out.append((math.log(jb.total / (jb.FREQ.get(w) or 1)), w))
         return out
 

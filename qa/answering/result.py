@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # no digits: nothing to verify
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
 NOT_MENTIONED = "计划中没有提到“{concept}”。"   # an abstention that names the concept the plan never uses
+MISSING = "计划中没有给出{detail}。"   # a detail asked that the plan does not give
 
 
 @dataclass

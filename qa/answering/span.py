@@ -6,9 +6,11 @@ from .cite import cited, ranked_citations
 from .decide import NO_FIGURE_REASON, YEAR_NOT_COVERED, decide
 from .features import has_figure
 from .matcher import Selector
-from .result import ABSTAIN, NO_FIGURE, NOT_MENTIONED, Answer
+from .result import ABSTAIN, MISSING, NO_FIGURE, NOT_MENTIONED, Answer
 
 MAX_CITATIONS = 3
+# The detail a question asks for, by its asked unit (qa.reading.query), that an abstention names.
+DETAILS = {"元": "具体的价格或金额", "日": "具体日期", "年": "具体年份"}
 
 
 def answer_span(sel: Selector, q: Query, hits: list, qvec=None) -> Answer:
@@ -21,13 +23,27 @@ def answer_span(sel: Selector, q: Query, hits: list, qvec=None) -> Answer:
     if d.reason == NO_FIGURE_REASON and not has_figure(span.text, None):   # topic there, no figure: say so
         return Answer(q.question, NO_FIGURE.format(span=span.text.rstrip("。")), True,
                       cited(d.choice.hit, span, hits, MAX_CITATIONS), reason=d.reason)
-    return Answer(q.question, abstention(d.reason, d.concept), True, ranked_citations(hits, MAX_CITATIONS),
+    return Answer(q.question, abstention(d.reason, d.concept, q), True, ranked_citations(hits, MAX_CITATIONS),
                   reason=d.reason)
 
 
-def abstention(reason: str, concepts: tuple) -> str:
+def missing_detail(reason: str, q: Query | None) -> str | None:
+    """What the question asks that the plan does not give: a year it does not cover, a price, a date,
+    a time, a place; None when it asks none of these."""
+    if q is None:
+        return None
+    if reason == YEAR_NOT_COVERED:
+        return "所问年份的安排"
+    if q.asked_unit in DETAILS:
+        return DETAILS[q.asked_unit]
+    return "具体时间或进度" if q.when else "具体地点" if q.asks_where else None
+
+
+def abstention(reason: str, concepts: tuple, q: Query | None = None) -> str:
     """What an abstention says: the words of the question the plan never mentions, when there are any
-    (but a year no plan covers is no concept), else the plain sentence."""
-    if not concepts or reason == YEAR_NOT_COVERED:
-        return ABSTAIN
-    return NOT_MENTIONED.format(concept="”“".join(concepts))
+    (but a year no plan covers is no concept); else the detail asked that the plan does not give;
+    else the plain sentence."""
+    if concepts and reason != YEAR_NOT_COVERED:
+        return NOT_MENTIONED.format(concept="”“".join(concepts))
+    detail = missing_detail(reason, q)
+    return MISSING.format(detail=detail) if detail else ABSTAIN

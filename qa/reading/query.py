@@ -28,6 +28,7 @@ WHEN_Q = re.compile(r"什么时候|啥时候|哪天|何时|能用上|什么程�
 LIST_Q = re.compile(r"哪些|哪几|哪[两三四五六七八九十]|有啥|分别是")
 DATE_Q = re.compile(r"哪天|哪一天|几月几[号日]|几号|什么日子|几月份?|哪个月")
 YEARS_Q = re.compile(r"哪一?年|几几年|什么年份")
+WHERE_Q = re.compile(r"在哪|哪里|哪儿|什么地方|啥地方|哪条[路街]|哪个(?:位置|地段|街道|小区|路口)|地址|选址")
 STOCK_Q = re.compile(r"总数|总量|累计|总投资|总额|余额")
 EXPLICIT_TARGET = re.compile(r"今年|2024|预期|预计")
 WH_HEAD_RE = re.compile(r"(?:什么|啥|哪个|哪种|哪类|何种)([\u4e00-\u9fff]{2})")
@@ -71,6 +72,7 @@ class Query:
     places: tuple = ()          # other cities named (and 漯河 not)
     explicit_target: bool = False   # names 今年/2024/预期
     asks_stock: bool = False    # asks a total (总数, 累计…)
+    asks_where: bool = False    # asks a place (在哪, 哪条路…)
 
     @classmethod
     def parse(cls, norm: str, synonyms: bool = True, question: str | None = None) -> "Query":
@@ -98,4 +100,4 @@ class Query:
                    units, year_scope(norm), unit, bool(WHEN_Q.search(text)), bool(LIST_Q.search(text)),
                    head[1] if head and head[1] not in WH_VAGUE else None, norm if question is None else question, norm,
                    tuple(p for p in OTHER_PLACES if p in norm) if HOME_PLACE not in norm else (),
-                   bool(EXPLICIT_TARGET.search(text)), bool(STOCK_Q.search(text)))
+                   bool(EXPLICIT_TARGET.search(text)), bool(STOCK_Q.search(text)), bool(WHERE_Q.search(text)))
