@@ -41,6 +41,9 @@ class Settings:
     # the abstainer's threshold is the best on dev among those that abstain on at most
     # max_false_abstentions of dev's answerable questions (issue 13's bound).
     weights_file: Path = ROOT / "qa" / "weights.json"
+    # The choice of answer form (span / overview / parts) fitted by `python -m qa fit` on the same
+    # splits (qa.learning.forms); without it the cue rules of qa.reading.forms choose.
+    forms_file: Path = ROOT / "qa" / "forms.json"
     fitted_weights: bool = True
     fitted_abstainer: bool = True   # False: the hand-set floors below judge abstention
     fit_penalties: tuple = (0.0001, 0.001, 0.01, 0.1)

@@ -5,7 +5,7 @@ import pytest
 from qa.answering.overview import parts_text, points_text
 from qa.reading import dialogue, forms
 from qa.reading.question import as_written
-from qa.answering.result import ABSTAIN
+from qa.answering.result import ABSTAIN, MISSING
 from qa.reading.text import normalize, numbers
 
 
@@ -103,12 +103,15 @@ def test_two_questions_in_one_get_two_cited_answers(tiny_assistant):
     assert obj["answer"] == parts_text([(p["question"], p["answer"]) for p in obj["parts"]])
 
 
+NO_YEAR = MISSING.format(detail="所问年份的安排")
+
+
 def test_a_part_the_plan_does_not_answer_says_so_alone(tiny_assistant):
     obj = tiny_assistant.ask("今年新建多少个公共充电桩？明年呢？").to_json()
     assert obj["kind"] == "parts" and not obj["abstained"]
     first, second = obj["parts"]
     assert (first["abstained"], first["answer"]) == (False, "新建公共充电桩1000个")
-    assert (second["abstained"], second["answer"], second["citation"]) == (True, ABSTAIN, None)
+    assert (second["abstained"], second["answer"], second["citation"]) == (True, NO_YEAR, None)
     assert second["question"].startswith("明年")
 
 
@@ -124,7 +127,7 @@ def test_follow_up_carries_its_reading(tiny_assistant):
 def test_follow_up_about_a_year_the_plan_does_not_cover_abstains(tiny_assistant):
     history = [{"question": "今年新建多少个公共充电桩？", "answer": "新建公共充电桩1000个"}]
     obj = tiny_assistant.ask("明年呢？", history=history).to_json()
-    assert (obj["abstained"], obj["answer"], obj["resolved_question"]) == (True, ABSTAIN, "明年新建多少个公共充电桩？")
+    assert (obj["abstained"], obj["answer"], obj["resolved_question"]) == (True, NO_YEAR, "明年新建多少个公共充电桩？")
 
 
 def test_follow_up_about_something_the_span_does_not_name_abstains(tiny_assistant):
@@ -150,3 +153,40 @@ def test_parts_and_follow_ups_keep_the_users_casing(tiny_assistant):
     assert [p["question"] for p in obj["parts"]][0] == "今年新建多少个公共充电桩？"
     history = [{"question": "今年GDP预期增长多少？", "answer": ""}]
     assert tiny_assistant.ask("去年呢？", history=history).resolved_question == "去年GDP增长多少？"
+
+
+# ---- the learned choice of form (qa.reading.form_model) --------------------------------------
+
+from qa.config import Settings
+from qa.reading import form_model
+
+
+def test_the_fitted_form_model_is_the_one_reading_uses():
+    model = form_model.load(Settings().forms_file)
+    assert model is not None and model["forms"] == ["span", "overview", "parts"]
+    assert sorted(model["cues"]) == sorted(form_model.CUES)
+
+
+@pytest.mark.parametrize("question, form", [
+    ("今年在养老方面有什么打算？", "overview"),
+    ("今年要新建多少个公共充电桩？", "span"),
+    ("去年GDP增长了多少？今年的目标是多少？", "parts"),
+])
+def test_clear_questions_get_their_form(question, form):
+    model = form_model.load(Settings().forms_file)
+    assert form_model.choose(normalize(question), model) == form
+    assert form_model.choose(normalize(question), None) == form
+
+
+def test_a_form_file_for_other_features_is_not_used(tmp_path):
+    path = tmp_path / "forms.json"
+    path.write_text('{"forms": ["span", "overview", "parts"], "cues": {"old": [0, 0, 0]}}', encoding="utf-8")
+    assert form_model.load(path) is None
+    assert form_model.load(tmp_path / "missing.json") is None
+
+
+def test_the_model_scores_cues_and_character_pairs():
+    model = {"forms": list(form_model.FORMS), "bias": [1.0, 0.0, 0.0],
+             "cues": {c: [0.0, 0.0, 0.0] for c in form_model.CUES}, "grams": {"举措": [0.0, 5.0, 0.0]}}
+    assert form_model.choose(normalize("养老有啥举措"), model) == "overview"
+    assert form_model.choose(normalize("养老有啥变化"), model) == "span"

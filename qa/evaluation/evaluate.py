@@ -14,7 +14,8 @@ import statistics
 import time
 
 from ..config import MODES, ROOT
-from ..learning.items import FORMS, SLICE, TYPES, squash
+from ..learning.items import FORMS, SLICE, TYPES, form_of, squash
+from ..reading.question import read
 from ..reading.text import numbers
 
 SPLITS = {"dev": ROOT / "eval" / "dev.jsonl", "test": ROOT / "eval" / "test.jsonl"}
@@ -26,6 +27,7 @@ def run_item(assistant, item: dict, mode: str) -> dict:
     history = [{"question": h, "answer": ""} for h in item.get("history", [])]
     t0 = time.perf_counter()
     result = assistant.ask(item["question"], mode, depth=MAX_K, history=history)
+    form = read(item["question"], history, assistant.settings).form
     ms = (time.perf_counter() - t0) * 1000
     ranked = [h.chunk.text for h in result.hits]
     evidence_rank = next((r for r, text in enumerate(ranked, start=1)
@@ -48,6 +50,7 @@ def run_item(assistant, item: dict, mode: str) -> dict:
         "answer_chars": len(result.answer), "ms": ms,
         "first_citation": result.citations[0]["section"] if result.citations else "",
         "kind": result.to_json()["kind"], "resolved": result.resolved_question,
+        "form_right": form == form_of(item),
     }
     if item["type"] in FORMS:
         record.update(form_record(item, result, assistant.doc))
@@ -135,14 +138,15 @@ def breakdown(records: list, key: str) -> dict:
 
 
 def form_metrics(records: list) -> dict:
-    """Per form: the share of its items that are right (unanswerable ones right when abstained),
-    and for overviews the share of shown points that lie in a paragraph holding a key point."""
+    """Per form: the share of its items that are right (unanswerable ones right when abstained);
+    over all items, the share read as asking for the form their type asks for (form_accuracy); and for overviews the share of shown points that lie in a paragraph holding a key point."""
     out = {}
     for kind in FORMS:
         rs = [r for r in records if r["type"] == kind]
         out[f"{kind}_accuracy"] = ratio(sum(r["correct"] for r in rs), len(rs))
     ov = [r for r in records if r["type"] == "overview"]
     out["overview_point_precision"] = ratio(sum(r["points_good"] for r in ov), sum(r["points_total"] for r in ov))
+    out["form_accuracy"] = ratio(sum(r["form_right"] for r in records), len(records))
     forms = [r for r in records if r["type"] in FORMS]
     out["form_p50_ms"] = ms_percentile([r["ms"] for r in forms], 0.5)
     return out

@@ -10,7 +10,7 @@ from ..files import write_atomic
 HEADLINE = ("recall@1", "recall@3", "recall@5", "mrr", "answer_accuracy", "abstention_f1",
             "false_abstention_rate", "faithful_numbers", "faithful_offsets", "median_answer_chars",
             "p50_ms", "p95_ms", "overview_accuracy", "overview_point_precision", "multi_part_accuracy",
-            "follow_up_accuracy", "form_p50_ms", "paraphrase_accuracy", "absent_abstention", "absent_named",
+            "follow_up_accuracy", "form_accuracy", "form_p50_ms", "paraphrase_accuracy", "absent_abstention", "absent_named",
             "all_false_abstention_rate")
 
 
@@ -95,7 +95,9 @@ def write_report(results: dict, out: Path, ablation: str = "") -> Path:
              "reported, never tuned on; `dev` is for tuning. The metrics from recall@1 to p95_ms are over "
              "the seven single-answer types; the forms (overview, multi_part, follow_up) have their own rows: "
              "the share of their items answered right (an unanswerable one right when it abstains), and for "
-             "overviews the share of shown points in a paragraph that holds a key point. The citizen-worded "
+             "overviews the share of shown points in a paragraph that holds a key point; form_accuracy is over "
+             "every item: the share read as asking for the form its type asks for (an overview, several "
+             "parts, else one span). The citizen-worded "
              "slice (issue 21) has its own rows too: paraphrase_accuracy, absent_abstention (a concept the "
              "plan never mentions, abstained on), absent_named (and named in the answer) and "
              "all_false_abstention_rate (over every answerable single-answer type, the slice included).", ""]

@@ -21,6 +21,11 @@ NOT_ANSWERED = ("unanswerable", "absent")               # single-answer types th
 KEYS = {"id", "question", "answers", "evidence", "type", "section"}
 
 
+def form_of(item: dict) -> str:
+    """The answer form an item asks for (qa.reading.form_model.FORMS): its type's, else one span."""
+    return {"overview": "overview", "multi_part": "parts"}.get(item["type"], "span")
+
+
 def keys(item: dict) -> set:
     """The keys an item of its type has."""
     return KEYS | FORMS.get(item.get("type"), set()) | SLICE.get(item.get("type"), set())

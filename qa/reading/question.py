@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import dialogue, forms
+from . import dialogue, form_model, forms
 from .query import Query
 from .text import bigram_tokens, expand, normalize
 
@@ -80,11 +80,12 @@ def read(question, history, settings) -> Reading:
         x = dialogue.new_subject(norm)
         subject = None if x is None else frozenset(bigram_tokens(expand(x)))
         shown = as_written(resolved, originals)
-    if forms.is_overview(resolved):
+    form = form_model.choose(resolved, form_model.load(settings.forms_file))
+    if form == "overview":
         return Reading(question, notice, norm, resolved, "overview",
                        Query.parse(forms.topic(resolved), synonyms), subject=subject, resolved_question=shown)
     whole = Query.parse(resolved, synonyms, question)
-    split = forms.split_parts(resolved)
+    split = forms.split_parts(resolved) if form == "parts" else [resolved]
     if len(split) < 2:
         return Reading(question, notice, norm, resolved, "span", whole, subject=subject, resolved_question=shown)
     parts = tuple(Part(as_written(text, originals), Query.parse(text, synonyms)) for text in split)

@@ -108,10 +108,18 @@ def cmd_fit(args, settings: Settings) -> int:
     from ..evaluation.evaluate import SPLITS
     from ..learning import fit
     from ..learning.adapter import seeded_share
+    from ..learning.forms import fit_forms
     from ..learning.items import load_set
 
     train, dev = load_set(Path(args.train or settings.train_file)), load_set(Path(args.dev or SPLITS["dev"]))
-    data = fit.fit(Assistant(settings), seeded_share(train, settings), dev)
+    train = seeded_share(train, settings)
+    forms = fit_forms(train, dev, settings)
+    path = fit.write(forms, settings.forms_file)
+    acc = forms["dev_accuracy"]
+    print(f"已写出 {path}：dev 答案形式判断准确率 {acc['fitted']}（规则 {acc['rules']}）")
+    if args.forms_only:
+        return 0
+    data = fit.fit(Assistant(settings), train, dev)
     path = fit.write(data, Path(args.out) if args.out else settings.weights_file)
     d = data["dev_top1"]
     print(f"已写出 {path}：dev 首选片段命中率 {d['fitted']}（手调权重 {d['hand_set']}），"
