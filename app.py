@@ -37,11 +37,11 @@ from qa.serving.server import serving_assistant  # noqa: E402
 from qa.serving.views import (COMMITMENT_COLUMNS, commitment_rows, innermost_section, reply_text,  # noqa: E402
                               section_choices, section_html, sources_html)
 
-TITLE = "漯河市2024年国民经济和社会发展计划 · 问答助手"
+TITLE = "{title} · 问答助手"
 CITIZEN_EXAMPLES = ["我家娃不到3岁，今年托位能多多少？", "今年要新建多少个公共充电桩？", "乡村振兴今年有哪些举措？",
                     "我住的老小区今年会改造吗？全市改多少个？", "去年咱们市经济增长了多少？"]
-OFFICIAL_EXAMPLES = ["2024年全市生产总值预期增长多少？", "2024年PM2.5年均浓度目标是多少？",
-                     "今年城镇新增就业目标是多少？", "2023年一般公共预算收入增速全省排第几？"]
+OFFICIAL_EXAMPLES = ["今年全市生产总值预期增长多少？", "今年PM2.5年均浓度目标是多少？",
+                     "今年城镇新增就业目标是多少？", "去年一般公共预算收入增速全省排第几？"]
 FEEDBACK_FAILED = "反馈未能保存，请稍后再试。"
 CSS = """
 .source {border-left: 3px solid #94a3b8; padding: 4px 10px; margin: 8px 0;}
@@ -52,8 +52,17 @@ CSS = """
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-KINDS = {"全部": None, "2024年目标": "target", "2023年结果": "result"}
-SECTIONS = ["全部", "一", "二", "(一)", "(二)", "(三)", "(四)", "(五)", "(六)", "(七)", "(八)", "(九)"]
+ALL = "全部"
+
+
+def kinds(profile) -> dict:
+    """The 目标清单 kind filter: its labels (the plan's years) and the kinds they keep."""
+    return {ALL: None, f"{profile.target_year}年目标": "target", f"{profile.review_year}年结果": "result"}
+
+
+def section_labels(doc) -> list:
+    """The 目标清单 section filter: every top-level section and subsection label, in text order."""
+    return [ALL] + [s.label for s in doc.sections if s.level <= 2]
 
 
 # The components of each tab, and the per-browser state (the citations shown, the conversation, the
@@ -71,7 +80,9 @@ class Callbacks:
     def __init__(self, assistant: Assistant, log_questions: bool = False):
         self.assistant, self.log_questions = assistant, log_questions
         self.doc, self.settings = assistant.doc, assistant.settings
-        self.records = commitments.extract(self.doc)
+        self.profile = assistant.profile
+        self.records = commitments.extract(self.doc, self.profile)
+        self.kinds = kinds(self.profile)
         self.csv_dir = Path(tempfile.mkdtemp(prefix="qa-commitments-"))
 
     def ask_api(self, question: str, history: list | None = None) -> dict:
@@ -147,8 +158,8 @@ class Callbacks:
 
     def filter_commitments(self, section: str, keyword: str, kind: str):
         records = commitments.filter_records(self.records, topic=(keyword or "").strip() or None,
-                                             section=None if section == "全部" else section, kind=KINDS[kind])
-        path = self.csv_dir / "luohe_2024_commitments.csv"
+                                             section=None if section == ALL else section, kind=self.kinds[kind])
+        path = self.csv_dir / f"{self.doc.doc_id}_commitments.csv"
         write_atomic(path, commitments.to_csv(records).encode("utf-8-sig"))   # BOM: Excel reads UTF-8
         return commitment_rows(records), records, str(path), f"共 {len(records)} 条"
 
@@ -198,14 +209,15 @@ def chat_tab(settings) -> ChatTab:
     return ChatTab(chatbot, box, ask_btn, clear_btn, comment, send_btn, note, sources, pick, open_btn)
 
 
-def commitments_tab(records: list) -> CommitmentsTab:
-    """The 目标清单 tab: filters, the count, the table of `records` and the CSV download."""
+def commitments_tab(cb: Callbacks) -> CommitmentsTab:
+    """The 目标清单 tab: filters, the count, the table of the plan's commitments and the CSV download."""
+    records, p = cb.records, cb.profile
     with gr.Tab("目标清单", id="commitments"):
-        gr.Markdown("计划中的每一个量化目标（2024年）和2023年结果，均链接到原文。点击一行，在计划中打开。")
+        gr.Markdown(f"计划中的每一个量化目标（{p.target_year}年）和{p.review_year}年结果，均链接到原文。点击一行，在计划中打开。")
         with gr.Row():
-            section = gr.Dropdown(SECTIONS, value="全部", label="章节", elem_id="c-section")
+            section = gr.Dropdown(section_labels(cb.doc), value=ALL, label="章节", elem_id="c-section")
             keyword = gr.Textbox(label="关键词", placeholder="例如：养老、充电桩", elem_id="c-keyword")
-            kind = gr.Radio(list(KINDS), value="全部", label="类型", elem_id="c-kind")
+            kind = gr.Radio(list(cb.kinds), value=ALL, label="类型", elem_id="c-kind")
         count = gr.Markdown(f"共 {len(records)} 条", elem_id="c-count")
         table = gr.Dataframe(commitment_rows(records), headers=COMMITMENT_COLUMNS,
                              interactive=False, wrap=True, elem_id="c-table", max_height=520)
@@ -246,20 +258,21 @@ def wire(demo: gr.Blocks, cb: Callbacks, s: Session, tabs: gr.Tabs, chat: ChatTa
 
 def build(assistant: Assistant, log_questions: bool = False) -> gr.Blocks:
     cb = Callbacks(assistant, log_questions)
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(f"## {TITLE}\n答案均摘自计划原文，并标注出处；计划没有写的，助手会直说。")
+    title = TITLE.format(title=cb.profile.title)
+    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+        gr.Markdown(f"## {title}\n答案均摘自计划原文，并标注出处；计划没有写的，助手会直说。")
         session = Session(cites=gr.State([]),
                           turns=gr.State([]),      # this browser's conversation: [{"question", "answer"}]
                           answers=gr.State([]),    # per chat message: None, or what a vote on that reply records
                           voted=gr.State(None))    # the last vote, {"index", "vote"}: a comment joins it
         with gr.Tabs() as tabs:
-            chat, com, browse = chat_tab(cb.settings), commitments_tab(cb.records), browse_tab(cb.doc)
+            chat, com, browse = chat_tab(cb.settings), commitments_tab(cb), browse_tab(cb.doc)
         wire(demo, cb, session, tabs, chat, com, browse)
     return demo
 
 
 def parse_args(argv: list | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=TITLE)
+    p = argparse.ArgumentParser(description=TITLE.format(title="国民经济和社会发展计划"))
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--log-questions", action="store_true",

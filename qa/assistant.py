@@ -16,7 +16,7 @@ from .config import Settings
 from .index import store
 from .index.embedding import load_embedder
 from .learning.adapter import trainer
-from .plan import document
+from .plan import document, profile
 from .reading.query import Query
 from .reading.question import Reading, read
 from .search.retrieval import Retriever
@@ -26,18 +26,22 @@ class Assistant:
     def __init__(self, settings: Settings | None = None, embedder=None):
         self.settings = s = settings or Settings.from_env()
         self.doc = document.load(s)
+        self.profile = profile.ensure(self.doc, s)
+        self.calendar = self.profile.calendar     # how questions to this plan are read (years, place)
         self.embedder = embedder or load_embedder(s)
         self.index = store.load(s, self.doc, self.embedder, trainer(s))
         self.retriever = Retriever(self.index.chunks, self.index.vectors, self.embedder, s,
                                    self.index.words, self.index.span_vectors)
         weights, abstainer = load_fitted(s.weights_file, self.fingerprint) if s.fitted_weights else (None, None)
         self.selector = Selector(self.index.chunks, s, self.index.span_vectors, weights,
-                                 abstainer if s.fitted_abstainer else None, self.index.adapter)
+                                 abstainer if s.fitted_abstainer else None, self.index.adapter, self.profile)
 
     @property
     def fingerprint(self) -> str:
-        """What fitted weights depend on: the model's weights and the adapter's data and recipe."""
-        return f"{self.embedder.fingerprint}+adapter:{self.index.manifest.get('adapter')}"
+        """What fitted weights depend on: the model's weights, the adapter's data and recipe, and
+        the plan's text."""
+        m = self.index.manifest
+        return f"{self.embedder.fingerprint}+adapter:{m.get('adapter')}+corpus:{m.get('corpus_sha256', '')[:16]}"
 
     def ask(self, question: str, mode: str | None = None, depth: int | None = None,
             history: list | None = None) -> Answer:
@@ -45,7 +49,7 @@ class Assistant:
         is the conversation so far ([{"question", "answer"}], oldest first).
         Raises ValueError for a question with no content or a history of the wrong shape."""
         t0 = time.perf_counter()
-        reading = read(question, history, self.settings)
+        reading = read(question, history, self.settings, self.calendar)
         return self.answer(reading, mode or self.settings.mode, depth, t0)
 
     def answer(self, reading: Reading, mode: str, depth: int | None = None, t0: float | None = None) -> Answer:

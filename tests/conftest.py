@@ -106,9 +106,9 @@ def fake_embedder():
 @pytest.fixture
 def tiny_settings(tmp_path) -> Settings:
     corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "luohe_2024_plan_page.txt").write_text(TINY_PAGE, encoding="utf-8")
-    (corpus / "repairs.json").write_text(json.dumps(TINY_REPAIRS, ensure_ascii=False), encoding="utf-8")
+    (corpus / "tiny").mkdir(parents=True)
+    (corpus / "tiny" / "page.txt").write_text(TINY_PAGE, encoding="utf-8")
+    (corpus / "tiny" / "repairs.json").write_text(json.dumps(TINY_REPAIRS, ensure_ascii=False), encoding="utf-8")
     # Retrieval parameters are pinned so that tuning the defaults does not move these tests.
     return replace(Settings(), corpus_dir=corpus, index_dir=tmp_path / "index", chunk_size=60,
                    chunk_overlap=0, mode="hybrid", top_k=5, candidates=30, fusion="rrf", rrf_k=60,

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from qa.plan import commitments, document
+from qa.plan import commitments, document, profile
 from qa.serving import cli
 from qa.config import ROOT, Settings
 
@@ -22,9 +22,14 @@ def doc():
     return document.load(Settings())
 
 
+def doc_and_profile() -> tuple:
+    doc = document.load(Settings())
+    return doc, profile.ensure(doc, Settings())
+
+
 @pytest.fixture(scope="module")
 def records(doc):
-    return commitments.extract(doc)
+    return commitments.extract(doc, profile.ensure(doc, Settings()))
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +71,7 @@ def test_kind_follows_the_section(records):
 
 
 def test_extract_is_deterministic(doc, records):
-    assert commitments.extract(doc) == records
+    assert commitments.extract(doc, profile.ensure(doc, Settings())) == records
 
 
 @pytest.mark.parametrize("value, unit, kind, sentence_has, subject_has", [
@@ -245,7 +250,7 @@ def test_cli_table(capsys):
     lines = out.splitlines()
     assert lines[0].split() == ["编号", "类型", "章节", "数值", "限定", "事项"]
     assert any("580个" in ln and "新建公共充电桩" in ln for ln in lines)
-    assert f"共 {len(commitments.filter_records(commitments.extract(document.load(Settings())), topic='充电桩'))} 条" in out
+    assert f"共 {len(commitments.filter_records(commitments.extract(*doc_and_profile()), topic='充电桩'))} 条" in out
     assert cli.main(["commitments", "--topic", "火星"]) == 0
     assert "没有符合条件的承诺" in capsys.readouterr().out
 

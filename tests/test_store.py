@@ -48,10 +48,12 @@ class RetrainedEmbedder(FakeEmbedder):
 @pytest.mark.parametrize("change, problem", [
     (lambda s, d, e: (replace(s, chunk_size=80), d, e), "chunking parameters changed"),
     (lambda s, d, e: (replace(s, chunk_overlap=10), d, e), "chunking parameters changed"),
-    (lambda s, d, e: (s, document.parse(d.clean.replace("1000个", "1200个"), d.title), e), "corpus text changed"),
+    (lambda s, d, e: (s, document.parse(d.clean.replace("1000个", "1200个"), d.title, doc_id=d.doc_id), e),
+     "corpus text changed"),
+    (lambda s, d, e: (s, document.parse(d.clean, d.title, doc_id="another"), e), "plan changed"),
     (lambda s, d, e: (s, d, RenamedEmbedder()), "model changed"),
     (lambda s, d, e: (s, d, RetrainedEmbedder()), "model weights changed"),
-], ids=["chunk_size", "chunk_overlap", "corpus", "model", "weights"])
+], ids=["chunk_size", "chunk_overlap", "corpus", "plan", "model", "weights"])
 def test_stale_index_is_named_then_rebuilt(change, problem, tiny_settings, tiny_doc, fake_embedder, capsys):
     store.build(tiny_settings, tiny_doc, fake_embedder)
     settings, doc, embedder = change(tiny_settings, tiny_doc, fake_embedder)

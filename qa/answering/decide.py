@@ -51,7 +51,7 @@ def decide(sel: Selector, q: Query, hits: list, qvec, judge: bool = True, weight
         return Decision(None, "no passage", concept=concept)
     cos = sel.cosine(choice.hit.chunk.id, choice.span, qvec)
     row = abstain_row(sel, q, hits, choice, unknown)
-    before, after = off_topic(q), about_span(q, hits, choice.span)
+    before, after = off_topic(q), about_span(sel, q, hits, choice.span)
     verdict = judged(sel, q, hits, choice, cos, row) if judge else None
     return Decision(choice, before or verdict or after, row, bool(before or after), concept)
 
@@ -93,8 +93,9 @@ def hand_score(sel: Selector, choice: Choice, cos: float | None) -> float:
         0.0 if cos is None else cos - s.cosine_center)
 
 
-def about_span(q: Query, hits: list, span) -> str | None:
-    """The facts-of-language rules about the chosen span."""
+def about_span(sel: Selector, q: Query, hits: list, span) -> str | None:
+    """The facts-of-language rules about the chosen span, and the year its section speaks for (the
+    plan's profile: a section that reviews the year before, or one that sets this year's targets)."""
     if q.places and not any(p in span.text for p in q.places):
         return "another city"
     if q.asked_unit == "第" and "全国" in q.norm and "全国" not in span.text:
@@ -106,11 +107,11 @@ def about_span(q: Query, hits: list, span) -> str | None:
     if q.asks_stock and not STOCK_RE.search(span.text):
         return "asks a total, the plan gives a flow"
     hit = next(h for h in hits if h.chunk.start <= span.start < h.chunk.end)
-    section = hit.chunk.path[0] if hit.chunk.path else ""
-    if q.wants_figure and q.scope == "result" and section != "一" and "2023" not in span.text:
-        return "figure is not a 2023 result"
-    if q.wants_figure and q.explicit_target and q.scope != "result" and section == "一":
-        return "figure is not a 2024 target"
+    review = sel.role(hit.chunk) == "review"
+    if q.wants_figure and q.scope == "result" and not review and not sel.names_review_year(span.text):
+        return "figure is not a result of the reviewed year"
+    if q.wants_figure and q.explicit_target and q.scope != "result" and review:
+        return "figure is not a target of the plan's year"
     return None
 
 

@@ -39,7 +39,8 @@ def figure_overlap(sel: Selector, q: Query, span: Span) -> float:
 def figure_about_question(q: Query, span: Span) -> bool:
     """Does a clause carrying the asked figure share a content character with the question?
     Characters, not bigrams, so that 厕所 still meets 户厕; question words and units do not count."""
-    content = {ch for ch in q.text if "\u4e00" <= ch <= "\u9fff" and ch not in STOP_CHARS}
+    stop = STOP_CHARS | q.home_chars
+    content = {ch for ch in q.text if "\u4e00" <= ch <= "\u9fff" and ch not in stop}
     content -= set(q.asked_unit or "")
     names = set(NAME_RE.findall(q.text))
     return any(content & set(c) or names & set(NAME_RE.findall(c.lower()))
@@ -62,7 +63,7 @@ def span_features(sel: Selector, q: Query, hit, span: Span, ctx: float, cos: flo
     toks = plan_grams(span.text)
     fig = q.wants_figure
     asked, other = (has_figure(span.text, q.asked_unit), has_figure(span.text, None)) if fig else (False, False)
-    section = hit.chunk.path[0] if hit.chunk.path else ""
+    role = sel.role(hit.chunk)
     lists = q.enumeration and "、" in span.text
     return {
         "overlap": sel.overlap(q.tokens, toks), "context": ctx, "inverse_rank": 1 / hit.rank,
@@ -77,9 +78,9 @@ def span_features(sel: Selector, q: Query, hit, span: Span, ctx: float, cos: flo
         "when_time": float(bool(q.when and TIME_RE.search(span.text))),
         "list_cue": float(lists), "list_items": min(span.text.count("、"), 4) - 1 if lists else 0.0,
         "wh_head": float(bool(q.wh_head and q.wh_head in span.text)),
-        "result_in_one": float(q.scope == "result" and section == "一"),
-        "result_elsewhere": float(q.scope == "result" and section != "一"),
-        "target_in_two_three": float(q.scope == "target" and section in ("二", "三")),
-        "target_in_one": float(q.scope == "target" and section not in ("二", "三")),
+        "result_in_review": float(q.scope == "result" and role == "review"),
+        "result_elsewhere": float(q.scope == "result" and role != "review"),
+        "target_in_targets": float(q.scope == "target" and role in ("targets", "tasks")),
+        "target_elsewhere": float(q.scope == "target" and role not in ("targets", "tasks")),
         "cosine": 0.0 if cos is None else cos - sel.settings.cosine_center,
     }

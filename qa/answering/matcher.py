@@ -42,14 +42,16 @@ def concepts(unknown: list, most: int = 3) -> tuple:
 
 def content_bigrams(q: Query) -> list:
     """The question's CJK bigrams that are not two question/function characters."""
+    stop = STOP_CHARS | q.home_chars
     return [t for t in q.tokens if len(t) == 2 and "\u4e00" <= t[0] <= "\u9fff"
-            and not (t[0] in STOP_CHARS and t[1] in STOP_CHARS)]
+            and not (t[0] in stop and t[1] in stop)]
 
 
 class Selector:
     def __init__(self, chunks: list, settings, span_vectors=None, weights: dict | None = None,
-                 abstainer: dict | None = None, adapter=None):
+                 abstainer: dict | None = None, adapter=None, profile=None):
         self.settings = settings
+        self.profile = profile      # the plan's profile (qa.plan.profile): its sections' roles and years
         self.plan_text = "\n".join(normalize(c.text) for c in chunks)
         self.words = LOADER.submit(full_dictionary)   # about 1 s: loaded beside the model's start
         self.weights = weights      # fitted span-ranking weights by feature name, else None (hand-set)
@@ -63,6 +65,13 @@ class Selector:
         self.default_idf = math.log(1 + n)
         self.span_vectors = span_vectors
         self.span_rows = {(cid, w.start, w.end): i for i, (cid, w) in enumerate(span_table(chunks))}
+
+    def role(self, chunk) -> str | None:
+        """The role of the top-level section holding `chunk` ("review", "targets", "tasks"), if known."""
+        return self.profile.role(chunk.path[0]) if self.profile and chunk.path else None
+
+    def names_review_year(self, text: str) -> bool:
+        return bool(self.profile and self.profile.review_year and self.profile.review_year in text)
 
     def cosine(self, chunk_id: str, span: Span, qvec) -> float | None:
         if qvec is None or self.span_vectors is None:
@@ -102,9 +111,9 @@ class Selector:
         -log of the word's share of jieba's corpus (rare words, the likelier concepts, score high)."""
         jb = self.words.result()
         named = [said for said, term in synonyms(None) if said in q.norm and term in self.plan_text]
-        out = []
+        stop, out = STOP_CHARS | q.home_chars, []
         for w in jb.lcut(q.norm):
-            if len(w) >= 2 and CJK_RUN_RE.fullmatch(w) and w[0] not in STOP_CHARS and w[-1] not in STOP_CHARS \
+            if len(w) >= 2 and CJK_RUN_RE.fullmatch(w) and w[0] not in stop and w[-1] not in stop \
                     and w not in self.plan_text and not any(w in said for said in named):
                 out.append((math.log(jb.total / (jb.FREQ.get(w) or 1)), w))
         return out

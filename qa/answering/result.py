@@ -7,6 +7,7 @@ ABSTAIN = "抱歉，这份计划中没有找到这个问题的答案。"     # n
 NO_FIGURE = "计划提出“{span}”，但未给出具体数字。"
 NOT_MENTIONED = "计划中没有提到“{concept}”。"   # an abstention that names the concept the plan never uses
 MISSING = "计划中没有给出{detail}。"   # a detail asked that the plan does not give
+NO_PLAN_FOR = "没有{year}年的计划，无法回答这个问题。"   # a year named that no plan covers (the question's digits)
 
 
 @dataclass

@@ -1,12 +1,12 @@
 """A single answer: the chosen span, cited, or an abstention with its reason."""
 from __future__ import annotations
 
-from ..reading.query import Query
+from ..reading.query import YEAR_RE, Query
 from .cite import cited, ranked_citations
 from .decide import NO_FIGURE_REASON, YEAR_NOT_COVERED, decide
 from .features import has_figure
 from .matcher import Selector
-from .result import ABSTAIN, MISSING, NO_FIGURE, NOT_MENTIONED, Answer
+from .result import ABSTAIN, MISSING, NO_FIGURE, NO_PLAN_FOR, NOT_MENTIONED, Answer
 
 MAX_CITATIONS = 3
 # The detail a question asks for, by its asked unit (qa.reading.query), that an abstention names.
@@ -40,9 +40,12 @@ def missing_detail(reason: str, q: Query | None) -> str | None:
 
 
 def abstention(reason: str, concepts: tuple, q: Query | None = None) -> str:
-    """What an abstention says: the words of the question the plan never mentions, when there are any
-    (but a year no plan covers is no concept); else the detail asked that the plan does not give;
-    else the plain sentence."""
+    """What an abstention says: a year named that no plan covers; the words of the question the plan
+    never mentions, when there are any; else the detail asked that the plan does not give; else the
+    plain sentence."""
+    named = YEAR_RE.findall(q.norm) if q is not None and reason == YEAR_NOT_COVERED else []
+    if named:
+        return NO_PLAN_FOR.format(year=named[-1])
     if concepts and reason != YEAR_NOT_COVERED:
         return NOT_MENTIONED.format(concept="”“".join(concepts))
     detail = missing_detail(reason, q)

@@ -14,7 +14,7 @@ HAND_WEIGHTS = {
     "unit_figures": 0.2, "figure_overlap": 0.4, "when_time": 0.25, "list_cue": 0.15,
     "list_items": 0.05,      # per extra 、-separated item, up to 5 items (swept 0.03, 0.05, 0.08 on dev)
     "wh_head": 0.15,         # swept 0.1, 0.2, 0.3 on dev
-    "result_in_one": 0.3, "result_elsewhere": -0.2, "target_in_two_three": 0.15, "target_in_one": -0.3,
+    "result_in_review": 0.3, "result_elsewhere": -0.2, "target_in_targets": 0.15, "target_elsewhere": -0.3,
 }
 FEATURES = tuple(HAND_WEIGHTS) + ("cosine",)
 

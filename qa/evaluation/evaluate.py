@@ -27,7 +27,7 @@ def run_item(assistant, item: dict, mode: str) -> dict:
     history = [{"question": h, "answer": ""} for h in item.get("history", [])]
     t0 = time.perf_counter()
     result = assistant.ask(item["question"], mode, depth=MAX_K, history=history)
-    form = read(item["question"], history, assistant.settings).form
+    form = read(item["question"], history, assistant.settings, assistant.calendar).form
     ms = (time.perf_counter() - t0) * 1000
     ranked = [h.chunk.text for h in result.hits]
     evidence_rank = next((r for r, text in enumerate(ranked, start=1)

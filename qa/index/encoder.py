@@ -97,7 +97,7 @@ class BertEncoder:
         of tracing."""
         import warnings
 
-        example = self.inputs(["query: 漯河", "query: 今年要新建多少个公共充电桩？"])
+        example = self.inputs(["query: 计划", "query: 今年要新建多少个公共充电桩？"])
         with warnings.catch_warnings(), self.torch.inference_mode():
             warnings.simplefilter("ignore")                  # the tracer's notes on shape-dependent code
             self.compiled = self.torch.jit.trace(self.forward, example, check_trace=False)

@@ -43,7 +43,7 @@ DATA_FILES = (FAISS_FILE, CHUNKS_FILE, SPANS_FILE, WORDS_FILE, ADAPTER_FILE)
 CHECKED = {
     "format_version": "index format", "model": "model", "model_fingerprint": "model weights",
     "passage_prefix": "passage prefix", "chunking": "chunking parameters", "corpus_sha256": "corpus text",
-    "adapter": "training data or adapter recipe",
+    "plan": "plan", "adapter": "training data or adapter recipe",
 }
 
 
@@ -75,6 +75,7 @@ def expected_manifest(settings: Settings, doc: Document, embedder, adapter=None)
                      "separators": SEPARATORS,
                      "embedded": "context + newline + passage" if settings.search_context else "passage"},
         "corpus_sha256": sha256_bytes(doc.clean.encode("utf-8")),
+        "plan": doc.doc_id,
         "adapter": adapter.key if adapter is not None else None,
     }
 

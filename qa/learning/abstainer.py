@@ -17,7 +17,7 @@ from .lbfgs import minimise
 def searched(assistant, texts: list) -> list:
     """(parsed question, its vector, its hits) per normalised question, retrieved as at run time
     (hybrid, top_k), the questions encoded in one batch."""
-    queries = [Query.parse(t, assistant.settings.use_synonyms) for t in texts]
+    queries = [Query.parse(t, assistant.settings.use_synonyms, cal=assistant.calendar) for t in texts]
     vectors = assistant.vectors(queries, "hybrid")
     return [(q, v, assistant.search(q, "hybrid", None, v)) for q, v in zip(queries, vectors)]
 

@@ -37,7 +37,7 @@ def problems(assistant, items: list) -> list:
     """(feature matrix, gold mask) per usable item."""
     usable = [it for it in items if it["answers"] and it["type"] not in FORMS]
     clean, sel = assistant.doc.clean, assistant.selector
-    texts = [read(it["question"], None, assistant.settings).norm for it in usable]
+    texts = [read(it["question"], None, assistant.settings, assistant.calendar).norm for it in usable]
     out = []
     for it, (q, v, hits) in zip(usable, searched(assistant, texts)):
         cands = candidates(sel, q, hits, sel.adapt(v))

@@ -1,8 +1,8 @@
 """Commitments tracker: every quantitative statement of the plan as a record with offsets.
 
 A record is one figure: its value, unit, qualifier (以上/左右/达到…), a short subject, the
-sentence holding it and [start, end) offsets into `Document.clean`. Section 一 (2023) gives
-kind "result"; sections 二 and 三 (2024) give kind "target". Ids run c001… in text order.
+sentence holding it and [start, end) offsets into `Document.clean`. Its kind is "result" in the
+section that reviews the year before (the profile's "review" role), else "target". Ids c001….
 
 How a figure is read, in order (each span is used once):
   1. 分别 lists: `A、B、C分别增长7%、7.2%、7%` and `分别低于42.5、74微克/立方米` give one record per
@@ -11,10 +11,8 @@ How a figure is read, in order (each span is used once):
   2. Rankings: `居全省第4、第5、第5位` (unit 位; subject = the ranked figure's subject + 全省排名)
      and `前120名` (unit 名, qualifier 前).
   3. 翻一番 (value and qualifier "翻一番", no unit).
-  4. Chinese-numeral counts only with an explicit bound: `三级以内` (value "三", unit 级).
-     Bare Chinese numerals (七大文旅提升项目, 十大战略, 两个试点, 三大产业集群, 三年行动, 一次)
-     name programmes or groupings; the plan writes every measured target in Arabic digits, so
-     they are not records.
+  4. Chinese-numeral counts only with an explicit bound: `三级以内` (value "三", unit 级); bare ones
+     (七大文旅提升项目, 十大战略, 两个试点) name programmes: plans write targets in Arabic digits.
   5. Arabic numbers followed by a known unit (UNITS) or %.
 
 Decisions: what is NOT a figure.
@@ -44,6 +42,7 @@ from dataclasses import asdict, dataclass, fields
 from itertools import groupby
 
 from .document import PATH_SEP, Document
+from .profile import Profile
 
 NUM = r"\d+(?:\.\d+)?"
 # Longest first so 万平方米 wins over 平方米 and 场次 over 场.
@@ -235,13 +234,14 @@ def _rank_subjects(sent: str, group: list, prev_heads: list) -> None:
         h.subject = f"{h.head}{scope}排名"
 
 
-def extract(doc: Document) -> list:
-    """Every quantitative statement of the plan, in text order, ids c001…"""
+def extract(doc: Document, profile: Profile) -> list:
+    """Every quantitative statement of the plan, in text order, ids c001…; a result in a section
+    that reviews the year before, else a target (the plan's profile)."""
     found = []
     for para in doc.paragraphs:
         if not para.path:
             continue                         # the title
-        kind = "result" if para.path[0] == "一" else "target"
+        kind = profile.kind(para.path[0])
         text = doc.clean[para.start:para.end]
         for s in SENTENCE_RE.finditer(text):
             sent = s.group(0)

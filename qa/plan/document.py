@@ -4,10 +4,10 @@ The page as published keeps page chrome (a line of accessibility buttons, a trai
 and lost a few separators in the scrape. The clean text is:
 
     title, then every body paragraph, separated by blank lines,
-    with the repairs of corpus/repairs.json applied, each exactly once.
+    with the repairs of the plan's repairs.json applied, each exactly once.
 
-Structure: 一、二、三 sections, (一)…(九) subsections of 三, and the short lead sentence that
-opens most paragraphs of 三 (突出重点扩大市场消费。). Every node carries [start, end) offsets into
+Structure: top-level sections numbered 一、二、…, their (一)(二)… subsections, and the short lead
+sentence that opens a paragraph of a subsection (a sentence of 2-24 characters with no comma). Every node carries [start, end) offsets into
 the clean text, so `clean[start:end]` is always the node's own text.
 """
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pathlib import Path
 from ..config import Settings
 from ..files import write_atomic
 
-DOC_ID = "luohe-2024-plan"
 CHROME_FIRST_LINE = "字体缩小"     # the accessibility button bar starts so
 CHROME_LAST_LINE = "打印此文"
 SOURCE_RE = re.compile(r"来源[:：]\s*(?P<source>\S+)\s+时间[:：]\s*(?P<date>\d{4}-\d{2}-\d{2})")
@@ -96,19 +95,18 @@ def apply_repairs(text: str, repairs: list) -> str:
 
 
 def page_parts(page: str) -> tuple:
-    """Split the page into (title, source, date, body paragraphs), dropping the chrome."""
+    """Split the page into (title, source, date, body paragraphs), dropping the chrome. A 来源/时间
+    line after the title gives the source and date ("" when there is none)."""
     lines = [ln.strip() for ln in page.splitlines()]
     lines = [ln for ln in lines if ln and not ln.startswith(CHROME_FIRST_LINE) and ln != CHROME_LAST_LINE]
-    if len(lines) < 3:
-        raise ValueError("the page has no body: expected a title, a source line and paragraphs")
-    title, source_line = lines[0], lines[1]
-    m = SOURCE_RE.search(source_line)
-    if not m:
-        raise ValueError(f"no 来源/时间 line after the title: {source_line[:40]!r}")
-    body = lines[2:]
+    if len(lines) < 2:
+        raise ValueError("the page has no body: expected a title and paragraphs")
+    title = lines[0]
+    m = SOURCE_RE.search(lines[1])
+    body = lines[2:] if m else lines[1:]
     if body and body[0] == title:       # the page repeats its title above the body
         body = body[1:]
-    return title, m["source"], m["date"], body
+    return title, m["source"] if m else "", m["date"] if m else "", body
 
 
 def clean_text(page: str, repairs: list) -> str:
@@ -116,7 +114,7 @@ def clean_text(page: str, repairs: list) -> str:
     return apply_repairs("\n\n".join([title, *body]), repairs)
 
 
-def parse(clean: str, title: str = "", source: str = "", date: str = "") -> Document:
+def parse(clean: str, title: str = "", source: str = "", date: str = "", doc_id: str = "") -> Document:
     """Build the section tree and paragraphs of a clean text (title first, blank-line separated)."""
     spans = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", clean)]
     if not spans:
@@ -153,17 +151,19 @@ def parse(clean: str, title: str = "", source: str = "", date: str = "") -> Docu
         paragraphs.append(Paragraph(start, end, path, context))
     close(1)
     sections.sort(key=lambda s: (s.start, s.level))
-    return Document(DOC_ID, title, source, date, clean, tuple(sections), tuple(paragraphs))
+    return Document(doc_id, title, source, date, clean, tuple(sections), tuple(paragraphs))
 
 
 def load(settings: Settings | None = None) -> Document:
-    """Read the page and repairs from corpus/, derive the clean text and parse it."""
+    """Read the plan's page and repairs (settings.plan_dir), derive the clean text and parse it; the
+    document's id is the plan folder's name."""
     settings = settings or Settings.from_env()
     if not settings.page_path.is_file():
         raise FileNotFoundError(f"corpus page not found: {settings.page_path}")
     page = settings.page_path.read_text(encoding="utf-8")
     title, source, date, _ = page_parts(page)
-    return parse(clean_text(page, load_repairs(settings.repairs_path)), title, source, date)
+    repairs = load_repairs(settings.repairs_path) if settings.repairs_path.is_file() else []
+    return parse(clean_text(page, repairs), title, source, date, settings.plan_dir.name)
 
 
 def write_clean(settings: Settings | None = None) -> Path:

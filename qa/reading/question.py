@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from . import dialogue, form_model, forms
+from .calendar import NO_CALENDAR, Calendar
 from .query import Query
 from .text import bigram_tokens, expand, normalize
 
@@ -67,9 +68,10 @@ def check(question, limit: int) -> tuple:
     return question, notice, norm
 
 
-def read(question, history, settings) -> Reading:
-    """The reading of `question` after `history` ([{"question", "answer"}], oldest first; untrusted).
-    Raises ValueError for a question with no content or a history of the wrong shape."""
+def read(question, history, settings, cal: Calendar = NO_CALENDAR) -> Reading:
+    """The reading of `question` after `history` ([{"question", "answer"}], oldest first; untrusted),
+    asked of the plan of `cal`. Raises ValueError for a question with no content or a history of the
+    wrong shape."""
     question, notice, norm = check(question, settings.max_question_chars)
     asked = dialogue.check_history(history)
     earlier = [normalize(q) for q in asked]
@@ -83,10 +85,10 @@ def read(question, history, settings) -> Reading:
     form = form_model.choose(resolved, form_model.load(settings.forms_file))
     if form == "overview":
         return Reading(question, notice, norm, resolved, "overview",
-                       Query.parse(forms.topic(resolved), synonyms), subject=subject, resolved_question=shown)
-    whole = Query.parse(resolved, synonyms, question)
+                       Query.parse(forms.topic(resolved), synonyms, cal=cal), subject=subject, resolved_question=shown)
+    whole = Query.parse(resolved, synonyms, question, cal)
     split = forms.split_parts(resolved) if form == "parts" else [resolved]
     if len(split) < 2:
         return Reading(question, notice, norm, resolved, "span", whole, subject=subject, resolved_question=shown)
-    parts = tuple(Part(as_written(text, originals), Query.parse(text, synonyms)) for text in split)
+    parts = tuple(Part(as_written(text, originals), Query.parse(text, synonyms, cal=cal)) for text in split)
     return Reading(question, notice, norm, resolved, "parts", whole, parts, subject, shown)

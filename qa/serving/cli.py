@@ -1,4 +1,4 @@
-"""python -m qa ask|build|train|fit|eval|bench|commitments|feedback — messages to people are Chinese; errors go to stderr."""
+"""python -m qa ask|build|train|fit|eval|bench|commitments|plans|feedback — messages to people are Chinese; errors go to stderr."""
 from __future__ import annotations
 
 import argparse
@@ -93,10 +93,38 @@ def cmd_build(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_commitments(args, settings: Settings) -> int:
-    from ..plan import commitments, document     # no model imports: this command starts fast
+ROLE_NAMES = {"review": "回顾", "targets": "目标", "tasks": "任务", None: "未判断"}
 
-    records = commitments.filter_records(commitments.extract(document.load(settings)),
+
+def cmd_plans(args, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from ..plan import document, profile     # no model imports
+
+    dirs = settings.plan_dirs()
+    if not dirs:
+        raise FileNotFoundError(f"{settings.corpus_dir} 下没有计划（每份计划一个文件夹，内有 {settings.page_file}）")
+    served = settings.plan_dir.name
+    rows = []
+    for d in dirs:
+        one = replace(settings, plan=d.name)
+        rows.append({**profile.ensure(document.load(one), one).to_json(), "served": d.name == served})
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    for r in rows:
+        roles = "，".join(f"{s['label']}={ROLE_NAMES[s['role']]}" for s in r["sections"])
+        print(f"{'*' if r['served'] else ' '} {r['id']}  {r['title']}  计划年份 {r['target_year']}，"
+              f"回顾 {r['review_year']}  章节：{roles}")
+    print(f"\n共 {len(rows)} 份计划；* 为默认回答的计划")
+    return 0
+
+
+def cmd_commitments(args, settings: Settings) -> int:
+    from ..plan import commitments, document, profile     # no model imports: this command starts fast
+
+    doc = document.load(settings)
+    records = commitments.filter_records(commitments.extract(doc, profile.ensure(doc, settings)),
                                          topic=args.topic, section=args.section, kind=args.kind)
     if args.format == "json":
         print(json.dumps([r.to_json() for r in records], ensure_ascii=False, indent=1))
@@ -148,7 +176,7 @@ def cmd_feedback(args, settings: Settings) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m qa", description="漯河市2024年国民经济和社会发展计划 问答助手")
+    p = argparse.ArgumentParser(prog="python -m qa", description="国民经济和社会发展计划 问答助手")
     sub = p.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="回答一个问题")
     ask.add_argument("question", nargs="?", help="问题（中文）")
@@ -176,11 +204,13 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--compare", metavar="FILE", help="与 --save 存下的一次评测逐题对比：赢了哪些、输了哪些")
     ev.add_argument("--report", action="store_true", help="写出 eval/REPORT.md 和图表（dev 与 test）")
     ev.add_argument("--ablation", action="store_true", help="逐项消融（dev 与 test，hybrid），写出 eval/ablation.md")
-    com = sub.add_parser("commitments", help="列出计划中的量化承诺（目标与2023年完成情况）")
+    com = sub.add_parser("commitments", help="列出计划中的量化承诺（计划年度的目标与上一年的完成情况）")
     com.add_argument("--topic", help="按关键词筛选事项或原句，如 养老")
     com.add_argument("--section", help="按章节筛选，如 \"(九)\" 或 三")
-    com.add_argument("--kind", choices=("target", "result"), help="target=2024年目标，result=2023年完成情况")
+    com.add_argument("--kind", choices=("target", "result"), help="target=计划年度的目标，result=上一年的完成情况")
     com.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
+    pl = sub.add_parser("plans", help="列出 corpus/ 下的计划及其概况（年份、城市、各章节的作用）")
+    pl.add_argument("--json", action="store_true", help="输出 JSON")
     fb = sub.add_parser("feedback", help="列出应用里收到的 👍/👎 反馈；--export 把 👎 的问题导出为评测草稿")
     fb.add_argument("--export", metavar="FILE", help="把 👎 的问题写成评测草稿（JSONL，type 等字段留空待人工填写）")
     fb.add_argument("--json", action="store_true", help="逐行输出反馈记录 JSON")
@@ -193,7 +223,7 @@ def main(argv: list | None = None) -> int:
     try:
         settings = Settings.from_env(**overrides)
         return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "bench": cmd_bench, "train": cmd_train,
-                "fit": cmd_fit, "commitments": cmd_commitments, "feedback": cmd_feedback}[args.command](args, settings)
+                "fit": cmd_fit, "commitments": cmd_commitments, "feedback": cmd_feedback, "plans": cmd_plans}[args.command](args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
