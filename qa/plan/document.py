@@ -23,8 +23,10 @@ from ..files import write_atomic
 CHROME_FIRST_LINE = "字体缩小"     # the accessibility button bar starts so
 CHROME_LAST_LINE = "打印此文"
 SOURCE_RE = re.compile(r"来源[:：]\s*(?P<source>\S+)\s+时间[:：]\s*(?P<date>\d{4}-\d{2}-\d{2})")
-SECTION_RE = re.compile(r"^(?P<num>[一二三四五六七八九十]+)、(?P<title>.+)$")
-SUBSECTION_RE = re.compile(r"^\((?P<num>[一二三四五六七八九十]+)\)(?P<title>[^。]+。?)")
+NUMERAL = r"[一二三四五六七八九十]+"
+# 一、… or 第一部分 …(章, 篇): the label is the numeral; (一)… or （一）…: the label is "(一)".
+SECTION_RE = re.compile(rf"^(?:(?P<num>{NUMERAL})、|第(?P<nth>{NUMERAL})(?:部分|章|篇)[\s:：、]*)(?P<title>.+)$")
+SUBSECTION_RE = re.compile(rf"^[(（](?P<num>{NUMERAL})[)）](?P<title>[^。]+。?)")
 LEAD_RE = re.compile(r"^(?P<lead>[^。,，;；:：]{2,24})。")   # a short sentence with no comma
 PATH_SEP = " › "
 
@@ -132,7 +134,8 @@ def parse(clean: str, title: str = "", source: str = "", date: str = "", doc_id:
         line = clean[start:end]
         if m := SECTION_RE.match(line):
             close(1)
-            open_nodes[1] = [m["num"], m["title"], start, end, (m["num"],)]
+            num = m["num"] or m["nth"]
+            open_nodes[1] = [num, m["title"], start, end, (num,)]
         elif (m := SUBSECTION_RE.match(line)) and 1 in open_nodes:
             close(2)
             label = f"({m['num']})"
@@ -160,7 +163,7 @@ def load(settings: Settings | None = None) -> Document:
     settings = settings or Settings.from_env()
     if not settings.page_path.is_file():
         raise FileNotFoundError(f"corpus page not found: {settings.page_path}")
-    page = settings.page_path.read_text(encoding="utf-8")
+    page = settings.page_path.read_text(encoding="utf-8-sig")   # a BOM is no part of the title
     title, source, date, _ = page_parts(page)
     repairs = load_repairs(settings.repairs_path) if settings.repairs_path.is_file() else []
     return parse(clean_text(page, repairs), title, source, date, settings.plan_dir.name)

@@ -1,4 +1,4 @@
-"""python -m qa ask|build|train|fit|eval|bench|commitments|plans|feedback — messages to people are Chinese; errors go to stderr."""
+"""python -m qa ask|build|train|fit|eval|bench|commitments|plans|add|feedback — messages to people are Chinese; errors go to stderr."""
 from __future__ import annotations
 
 import argparse
@@ -94,6 +94,25 @@ def cmd_build(args, settings: Settings) -> int:
 
 
 ROLE_NAMES = {"review": "回顾", "targets": "目标", "tasks": "任务", None: "未判断"}
+
+
+def cmd_add(args, settings: Settings) -> int:
+    from dataclasses import replace
+
+    from ..plan import adding     # no model imports until the plan is in
+
+    found, problems, folder = adding.add(Path(args.path), settings, args.id)
+    print(f"已加入计划 {found.id} → {folder}")
+    print(f"  标题：{found.title}\n  城市：{found.city or '（未判断）'}\n  计划年份：{found.target_year}，"
+          f"回顾：{found.review_year}")
+    for s in found.sections:
+        print(f"  {s['label']}、{s['heading']} → {ROLE_NAMES[s['role']]}")
+    for p in problems:
+        print(f"未能判断：{p}（可编辑 {folder / settings.profile_file}）")
+    if settings.plan_dir != folder:
+        print(f"默认回答的仍是 {settings.plan_dir.name}；用 QA_PLAN={found.id} 回答这份计划。")
+        return 0
+    return cmd_build(argparse.Namespace(if_stale=False), replace(settings, plan=found.id))
 
 
 def cmd_plans(args, settings: Settings) -> int:
@@ -209,6 +228,9 @@ def parser() -> argparse.ArgumentParser:
     com.add_argument("--section", help="按章节筛选，如 \"(九)\" 或 三")
     com.add_argument("--kind", choices=("target", "result"), help="target=计划年度的目标，result=上一年的完成情况")
     com.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
+    ad = sub.add_parser("add", help="加入一份计划：UTF-8 文本文件，每段一行，第一行为标题")
+    ad.add_argument("path", help="计划文本文件")
+    ad.add_argument("--id", help="计划编号（默认取文件名），只含小写字母、数字和连字符")
     pl = sub.add_parser("plans", help="列出 corpus/ 下的计划及其概况（年份、城市、各章节的作用）")
     pl.add_argument("--json", action="store_true", help="输出 JSON")
     fb = sub.add_parser("feedback", help="列出应用里收到的 👍/👎 反馈；--export 把 👎 的问题导出为评测草稿")
@@ -223,7 +245,7 @@ def main(argv: list | None = None) -> int:
     try:
         settings = Settings.from_env(**overrides)
         return {"ask": cmd_ask, "build": cmd_build, "eval": cmd_eval, "bench": cmd_bench, "train": cmd_train,
-                "fit": cmd_fit, "commitments": cmd_commitments, "feedback": cmd_feedback, "plans": cmd_plans}[args.command](args, settings)
+                "fit": cmd_fit, "commitments": cmd_commitments, "feedback": cmd_feedback, "plans": cmd_plans, "add": cmd_add}[args.command](args, settings)
     except (ValueError, FileNotFoundError, RuntimeError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 1
