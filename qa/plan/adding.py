@@ -16,7 +16,7 @@ from . import profile
 from .document import clean_text, page_parts, parse
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
-BAD_ID = "计划编号“{id}”不可用：请用 --id 指定，只含小写字母、数字和连字符，如 luohe-2025。"
+BAD_ID = "计划编号“{id}”不可用：请用 --id 指定，只含小写字母、数字和连字符，如 shi-jihua。"
 TAKEN = "已有编号为“{id}”的计划：{path}。请用 --id 换一个编号。"
 NOT_FOUND = "找不到文件：{path}"
 BINARY = "文件不是文本（含有二进制内容）：{path}"

@@ -3,9 +3,9 @@ from a normalised question's wording.
 
 A multinomial logistic regression over the question's characters and character pairs plus a few
 cues (the overview wording rule of qa.reading.forms, a figure asked, how many asks it splits
-into, an 各/分别, a yes/no ending); the cue rules are features here, not gates. `python -m qa fit`
-fits it on the train split (qa.learning.forms) and writes settings.forms_file; without that file
-the cue rules decide, as before the fit.
+into, an 各/分别, a yes/no ending); the overview rule is a feature here, not a gate. `python -m qa
+fit` fits it on the train split (qa.learning.forms) and writes settings.forms_file; without that
+file the cue rules decide, as before the fit.
 """
 from __future__ import annotations
 
