@@ -159,6 +159,9 @@ class Settings:
     @property
     def plan_dir(self) -> Path:
         if self.plan:
+            if not (Path(self.corpus_dir) / self.plan / self.page_file).is_file():
+                known = "、".join(d.name for d in self.plan_dirs()) or "无"
+                raise FileNotFoundError(f"没有编号为“{self.plan}”的计划（现有：{known}）")
             return Path(self.corpus_dir) / self.plan
         dirs = self.plan_dirs()
         if not dirs:

@@ -131,3 +131,8 @@ def test_adding_an_older_plan_keeps_serving_the_newest(tiny_settings, tmp_path, 
     assert cli.main(["add", str(src), "--id", "qingshan-2021"]) == 0
     out = capsys.readouterr().out
     assert "已加入计划 qingshan-2021" in out and "计划年份：2021，回顾：2020" in out and "默认回答的仍是 tiny" in out
+
+
+def test_asking_a_plan_that_is_not_there_names_the_plans_there(capsys):
+    assert cli.main(["ask", "--plan", "nope", "今年要新建多少个公共充电桩？"]) == 1
+    assert "没有编号为“nope”的计划（现有：luohe-2024）" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def cmd_ask(args, settings: Settings) -> int:
     if not args.jsonl and not normalize(args.question or ""):
         print("错误：问题不能为空。用法：python -m qa ask \"今年要新建多少个公共充电桩？\"", file=sys.stderr)
         return 2
-    assistant = Assistant(settings)
+    assistant = Assistant(replace(settings, plan=args.plan) if args.plan else settings)
     if not args.jsonl:
         try:
             result = assistant.ask(args.question, args.mode).to_json()
@@ -97,8 +98,6 @@ ROLE_NAMES = {"review": "回顾", "targets": "目标", "tasks": "任务", None: 
 
 
 def cmd_add(args, settings: Settings) -> int:
-    from dataclasses import replace
-
     from ..plan import adding     # no model imports until the plan is in
 
     found, problems, folder = adding.add(Path(args.path), settings, args.id)
@@ -116,8 +115,6 @@ def cmd_add(args, settings: Settings) -> int:
 
 
 def cmd_plans(args, settings: Settings) -> int:
-    from dataclasses import replace
-
     from ..plan import document, profile     # no model imports
 
     dirs = settings.plan_dirs()
@@ -202,6 +199,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="输出答案 JSON")
     ask.add_argument("--jsonl", action="store_true", help="从标准输入逐行读问题，逐行输出 JSON")
     ask.add_argument("--mode", choices=MODES, help="检索方式（默认 hybrid）")
+    ask.add_argument("--plan", help="回答哪份计划（编号见 python -m qa plans；默认最新的一份）")
     build = sub.add_parser("build", help="重建清洗文本和索引")
     build.add_argument("--quiet", action="store_true", help="不显示进度条")
     build.add_argument("--if-stale", action="store_true", help="只在索引缺失或过期时重建")
