@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import unicodedata
 from dataclasses import replace
@@ -166,3 +167,24 @@ def real_assistant(tmp_path_factory, real_settings, real_embedder):
     index_dir = tmp_path_factory.mktemp("index")
     shutil.copytree(real_settings.index_dir, index_dir, dirs_exist_ok=True)
     return Assistant(replace(real_settings, index_dir=index_dir), embedder=real_embedder)
+
+
+# ---- the seed moved one year on, renamed (issue 22) ---------------------------------------------
+
+SEED_CITY, SHIFTED_CITY, SHIFTED_ID = "漯河", "川江", "chuanjiang-2025"
+YEAR_IN_TEXT = re.compile(r"(?<!\d)20\d\d(?!\d)")
+
+
+def shift(text: str) -> str:
+    """Every year of a text one on, the seed's city renamed."""
+    return YEAR_IN_TEXT.sub(lambda m: str(int(m.group()) + 1), text).replace(SEED_CITY, SHIFTED_CITY)
+
+
+def write_shifted_seed(seed_dir, corpus) -> None:
+    """corpus/chuanjiang-2025: the seed's page and repairs, shifted."""
+    target = corpus / SHIFTED_ID
+    target.mkdir(parents=True)
+    (target / "page.txt").write_text(shift((seed_dir / "page.txt").read_text(encoding="utf-8")), encoding="utf-8")
+    repairs = json.loads((seed_dir / "repairs.json").read_text(encoding="utf-8"))
+    moved = [{**r, "find": shift(r["find"]), "replace": shift(r["replace"])} for r in repairs]
+    (target / "repairs.json").write_text(json.dumps(moved, ensure_ascii=False), encoding="utf-8")

@@ -3,22 +3,15 @@ temporary folder, its own questions (the dev split's single answers, moved the s
 answered from it as well as the seed's are from the seed, each citing it; the seed's questions that
 name one of its years stay out of the shifted plan's scope. Both without the adapter and fitted
 weights, which are fitted for the seed's text; the real model."""
-import json
-import re
 from dataclasses import replace
 
 import pytest
+from conftest import shift, write_shifted_seed
 
 from qa.assistant import Assistant
 from qa.learning.items import FORMS, load_set, squash
 
 pytestmark = pytest.mark.model
-YEAR = re.compile(r"(?<!\d)20\d\d(?!\d)")
-CITY, OTHER_CITY = "漯河", "川江"
-
-
-def shift(text: str) -> str:
-    return YEAR.sub(lambda m: str(int(m.group()) + 1), text).replace(CITY, OTHER_CITY)
 
 
 def shifted_item(it: dict) -> dict:
@@ -39,14 +32,8 @@ def accuracy(assistant, items) -> tuple:
 @pytest.fixture(scope="module")
 def assistants(tmp_path_factory, real_settings, real_embedder):
     base = replace(real_settings, adapter=False, fitted_weights=False, strict_index=False)
-    seed_dir = real_settings.plan_dir
     corpus = tmp_path_factory.mktemp("corpus")
-    (corpus / "chuanjiang-2025").mkdir()
-    (corpus / "chuanjiang-2025" / "page.txt").write_text(shift((seed_dir / "page.txt").read_text(encoding="utf-8")),
-                                                        encoding="utf-8")
-    repairs = json.loads((seed_dir / "repairs.json").read_text(encoding="utf-8"))
-    moved = [{**r, "find": shift(r["find"]), "replace": shift(r["replace"])} for r in repairs]
-    (corpus / "chuanjiang-2025" / "repairs.json").write_text(json.dumps(moved, ensure_ascii=False), encoding="utf-8")
+    write_shifted_seed(real_settings.plan_dir, corpus)
     seed = Assistant(replace(base, index_dir=tmp_path_factory.mktemp("seed-index")), embedder=real_embedder)
     other = Assistant(replace(base, corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("shifted-index")),
                       embedder=real_embedder)

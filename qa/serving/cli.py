@@ -139,6 +139,8 @@ def cmd_plans(args, settings: Settings) -> int:
 def cmd_commitments(args, settings: Settings) -> int:
     from ..plan import commitments, document, profile     # no model imports: this command starts fast
 
+    if args.outcomes:
+        return _outcomes(args, settings)
     doc = document.load(settings)
     records = commitments.filter_records(commitments.extract(doc, profile.ensure(doc, settings)),
                                          topic=args.topic, section=args.section, kind=args.kind)
@@ -151,6 +153,28 @@ def cmd_commitments(args, settings: Settings) -> int:
         print(f"\n共 {len(records)} 条")
     else:
         print("没有符合条件的承诺。")
+    return 0
+
+
+def _outcomes(args, settings: Settings) -> int:
+    """Every plan's targets beside the outcomes a later plan reports (qa.plan.outcomes)."""
+    from ..plan import outcomes
+
+    if args.format == "csv":
+        raise ValueError("--outcomes 只支持 table 或 json 格式")
+    rows = [r for r in outcomes.compare(outcomes.every_plan(settings)) if args.topic is None or args.topic in r.indicator]
+    if args.format == "json":
+        print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=1))
+        return 0
+    if not rows:
+        print("没有可对照的目标：没有哪份计划回顾了另一份计划的目标年份。")
+        return 0
+    for r in rows:
+        t, o = r.target, r.outcome
+        got = f"{o.value}{o.unit}（{r.outcome_plan} {o.id}）" if o else "—"
+        print(f"{r.year}年 {r.indicator}：目标 {t.value}{t.unit}{t.qualifier}（{r.target_plan} {t.id}） → 结果 {got}  "
+              f"{outcomes.VERDICTS[r.verdict]}")
+    print(f"\n共 {len(rows)} 项，其中有结果的 {sum(r.outcome is not None for r in rows)} 项")
     return 0
 
 
@@ -226,6 +250,8 @@ def parser() -> argparse.ArgumentParser:
     com.add_argument("--section", help="按章节筛选，如 \"(九)\" 或 三")
     com.add_argument("--kind", choices=("target", "result"), help="target=计划年度的目标，result=上一年的完成情况")
     com.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
+    com.add_argument("--outcomes", action="store_true",
+                     help="目标对照结果：一份计划定下的目标，与回顾该年份的后一份计划报告的结果并列（table 或 json）")
     ad = sub.add_parser("add", help="加入一份计划：UTF-8 文本文件，每段一行，第一行为标题")
     ad.add_argument("path", help="计划文本文件")
     ad.add_argument("--id", help="计划编号（默认取文件名），只含小写字母、数字和连字符")

@@ -1,0 +1,90 @@
+"""Target against outcome across plans (issue 22): an indicator one plan set as a target for its
+year, beside the outcome a later plan's review reports for that year, each with its citation.
+
+An outcome matches a target when the later plan reviews the target's year, both name the same
+indicator (their subjects equal once the genre's abbreviations are written out: 规上 -> 规模以上)
+in the same unit, and exactly one such outcome exists. The verdict is given only where the
+target's qualifier makes the comparison unambiguous: 以上/达到/超过/不少于/高于 (met when the
+outcome is at least the target), 低于/以内 (at most); 左右 or none is "not judged"; a target whose
+year a later plan reviews without reporting it is "not reported".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..reading.text import normalize, synonyms
+from . import document, profile
+from .commitments import Commitment, extract
+
+AT_LEAST = ("以上", "达到", "超过", "不少于", "高于")
+AT_MOST = ("低于", "以内")
+VERDICTS = {"met": "已完成", "not met": "未完成", "not judged": "未判断", "not reported": "未报告"}
+
+
+@dataclass(frozen=True)
+class Row:
+    indicator: str
+    year: str
+    target_plan: str
+    target: Commitment
+    outcome_plan: str = ""
+    outcome: Commitment | None = None
+    verdict: str = "not reported"
+
+    def to_json(self) -> dict:
+        return {"indicator": self.indicator, "year": self.year, "verdict": self.verdict,
+                "target_plan": self.target_plan, "target": self.target.to_json(),
+                "outcome_plan": self.outcome_plan, "outcome": self.outcome.to_json() if self.outcome else None}
+
+
+def indicator(subject: str) -> str:
+    """A subject as an indicator's key: normalised, abbreviations written out."""
+    text = normalize(subject)
+    for said, term in synonyms():
+        if said in text and term not in text:
+            text = text.replace(said, term)
+    return text
+
+
+def verdict(target: Commitment, outcome: Commitment) -> str:
+    try:
+        t, o = float(target.value), float(outcome.value)
+    except ValueError:
+        return "not judged"
+    if target.qualifier in AT_LEAST:
+        return "met" if o >= t else "not met"
+    if target.qualifier in AT_MOST:
+        return "met" if o <= t else "not met"
+    return "not judged"
+
+
+def every_plan(settings) -> list:
+    """[(Profile, [Commitment])] of every plan of the corpus, oldest first."""
+    out = []
+    for folder in settings.plan_dirs():
+        one = replace(settings, plan=folder.name)
+        doc = document.load(one)
+        found = profile.ensure(doc, one)
+        out.append((found, extract(doc, found)))
+    return out
+
+
+def compare(plans: list) -> list:
+    """Rows for every target of a plan whose year a later plan reviews; `plans` is [(Profile,
+    [Commitment])]."""
+    rows = []
+    for profile, records in plans:
+        later = [(p, r) for p, recs in plans if p.review_year == profile.target_year for r in recs
+                 if r.kind == "result"]
+        if not later:
+            continue
+        for t in (r for r in records if r.kind == "target"):
+            key = indicator(t.subject)
+            found = [(p, o) for p, o in later if o.unit == t.unit and indicator(o.subject) == key]
+            row = Row(key, profile.target_year, profile.id, t)
+            if len(found) == 1:
+                p, o = found[0]
+                row = Row(key, profile.target_year, profile.id, t, p.id, o, verdict(t, o))
+            if len(found) <= 1:
+                rows.append(row)
+    return rows
