@@ -17,7 +17,6 @@ from collections import Counter
 import numpy as np
 
 from ..reading.form_model import CUES, FORMS, choose, cues, grams, scores
-from ..reading.forms import split_asks
 from ..reading.question import read
 from .items import form_of
 from .lbfgs import minimise
@@ -47,7 +46,8 @@ def matrix(rows: list, vocab: dict) -> np.ndarray:
         for g in grams(text):
             if g in vocab:
                 x[i, vocab[g]] = 1.0
-        x[i, len(vocab):] = [cues(text)[c] for c in CUES]
+        cued = cues(text)
+        x[i, len(vocab):] = [cued[c] for c in CUES]
     return x
 
 
@@ -72,9 +72,10 @@ def calibrated(model: dict, rows: list) -> dict:
     """`model` with the overview bias shifted and the overview wording rule's weight raised by the
     amounts (OFFSETS, RULE_WEIGHTS) that choose best on `rows`: the train split's overviews are
     mostly asked without the usual cue words, people's are often asked with them."""
-    s = np.array([scores(model, text) for text, _ in rows])
-    rule = np.array([cues(text)["overview_rule"] for text, _ in rows])
-    several = np.array([len(split_asks(text)) > 1 for text, _ in rows])
+    cued = [cues(text) for text, _ in rows]
+    s = np.array([scores(model, text, c) for (text, _), c in zip(rows, cued)])
+    rule = np.array([c["overview_rule"] for c in cued])
+    several = np.array([c["asks"] > 0 for c in cued])
     y = np.array([FORMS.index(f) for _, f in rows])
 
     def right(a, c):

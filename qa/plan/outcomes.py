@@ -10,10 +10,10 @@ year a later plan reviews without reporting it is "not reported".
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..reading.text import normalize, synonyms
-from . import document, profile
+from . import profile
 from .commitments import Commitment, extract
 
 AT_LEAST = ("以上", "达到", "超过", "不少于", "高于")
@@ -60,13 +60,7 @@ def verdict(target: Commitment, outcome: Commitment) -> str:
 
 def every_plan(settings) -> list:
     """[(Profile, [Commitment])] of every plan of the corpus, oldest first."""
-    out = []
-    for folder in settings.plan_dirs():
-        one = replace(settings, plan=folder.name)
-        doc = document.load(one)
-        found = profile.ensure(doc, one)
-        out.append((found, extract(doc, found)))
-    return out
+    return [(found, extract(doc, found)) for doc, found in profile.every(settings)]
 
 
 def compare(plans: list) -> list:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from ..files import write_atomic
 from ..reading.calendar import Calendar
+from . import document
 from .document import Document
 
 ROLES = (("review", re.compile(r"执行情况|完成情况|回顾|工作总结")),
@@ -103,3 +104,13 @@ def ensure(doc: Document, settings) -> Profile:
     profile, _ = derive(doc, settings.plan_dir.name)
     write(profile, settings.profile_path)
     return profile
+
+
+def every(settings) -> list:
+    """[(Document, Profile)] of every plan of the corpus, oldest first."""
+    out = []
+    for folder in settings.plan_dirs():
+        one = replace(settings, plan=folder.name)
+        doc = document.load(one)
+        out.append((doc, ensure(doc, one)))
+    return out

@@ -45,10 +45,10 @@ def rule_form(text: str) -> str:
     return "parts" if len(split_asks(text)) > 1 else "span"
 
 
-def scores(model: dict, text: str) -> list:
-    """The model's score of each form (FORMS order)."""
+def scores(model: dict, text: str, cued: dict | None = None) -> list:
+    """The model's score of each form (FORMS order); `cued`: the question's cues, when at hand."""
     total = list(model["bias"])
-    for name, value in cues(text).items():
+    for name, value in (cued or cues(text)).items():
         for k, w in enumerate(model["cues"][name]):
             total[k] += w * value
     for g in grams(text):
@@ -64,10 +64,11 @@ def choose(text: str, model: dict | None) -> str:
     Without a model the rules decide both."""
     if model is None:
         return rule_form(text)
-    s = scores(model, text)
+    cued = cues(text)
+    s = scores(model, text, cued)
     if s[1] > max(s[0], s[2]):
         return "overview"
-    return "parts" if len(split_asks(text)) > 1 else "span"
+    return "parts" if cued["asks"] > 0 else "span"
 
 
 @lru_cache(maxsize=4)

@@ -115,16 +115,13 @@ def cmd_add(args, settings: Settings) -> int:
 
 
 def cmd_plans(args, settings: Settings) -> int:
-    from ..plan import document, profile     # no model imports
+    from ..plan import profile     # no model imports
 
-    dirs = settings.plan_dirs()
-    if not dirs:
+    plans = profile.every(settings)
+    if not plans:
         raise FileNotFoundError(f"{settings.corpus_dir} 下没有计划（每份计划一个文件夹，内有 {settings.page_file}）")
     served = settings.plan_dir.name
-    rows = []
-    for d in dirs:
-        one = replace(settings, plan=d.name)
-        rows.append({**profile.ensure(document.load(one), one).to_json(), "served": d.name == served})
+    rows = [{**found.to_json(), "served": doc.doc_id == served} for doc, found in plans]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
