@@ -125,13 +125,17 @@ def test_ask_never_raises_on_arbitrary_text_except_for_no_words(tiny_assistant, 
 
 # --- a build killed midway ----------------------------------------------------------------
 
+def files(folder) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 @pytest.mark.model
 def test_killed_build_leaves_the_previous_index_usable(tmp_path, real_settings, real_embedder):
     """SIGKILL a real `python -m qa build` while it embeds; the old index still loads and answers."""
     from qa.assistant import Assistant
     index_dir = tmp_path / "index"
     shutil.copytree(real_settings.index_dir, index_dir)
-    before = {p.name: p.read_bytes() for p in index_dir.iterdir()}
+    before = files(index_dir)
     env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CHUNK_SIZE": "140"}   # stale: forces a rebuild
     proc = subprocess.Popen([sys.executable, "-m", "qa", "build"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -143,6 +147,6 @@ def test_killed_build_leaves_the_previous_index_usable(tmp_path, real_settings, 
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    assert {p.name: p.read_bytes() for p in index_dir.iterdir()} == before
+    assert files(index_dir) == before
     assistant = Assistant(replace(real_settings, index_dir=index_dir, strict_index=True), real_embedder)
     assert "580" in assistant.ask("今年要新建多少个公共充电桩？").answer

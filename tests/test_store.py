@@ -28,13 +28,13 @@ def test_build_then_load_round_trips(tiny_settings, tiny_doc, fake_embedder):
 def test_build_is_byte_reproducible(tiny_settings, tiny_doc, fake_embedder):
     files = ("faiss.index", "chunks.jsonl", "words.txt")
     store.build(tiny_settings, tiny_doc, fake_embedder)
-    first = [(tiny_settings.index_dir / f).read_bytes() for f in files]
+    first = [((tiny_settings.index_dir / "tiny") / f).read_bytes() for f in files]
     store.build(tiny_settings, tiny_doc, fake_embedder)
-    assert [(tiny_settings.index_dir / f).read_bytes() for f in files] == first
+    assert [((tiny_settings.index_dir / "tiny") / f).read_bytes() for f in files] == first
 
 
 def test_missing_index(tiny_settings, tiny_doc, fake_embedder):
-    assert store.problems(tiny_settings, tiny_doc, fake_embedder) == [f"no index at {tiny_settings.index_dir}"]
+    assert store.problems(tiny_settings, tiny_doc, fake_embedder) == [f"no index at {(tiny_settings.index_dir / 'tiny')}"]
 
 
 class RenamedEmbedder(FakeEmbedder):
@@ -50,10 +50,9 @@ class RetrainedEmbedder(FakeEmbedder):
     (lambda s, d, e: (replace(s, chunk_overlap=10), d, e), "chunking parameters changed"),
     (lambda s, d, e: (s, document.parse(d.clean.replace("1000个", "1200个"), d.title, doc_id=d.doc_id), e),
      "corpus text changed"),
-    (lambda s, d, e: (s, document.parse(d.clean, d.title, doc_id="another"), e), "plan changed"),
     (lambda s, d, e: (s, d, RenamedEmbedder()), "model changed"),
     (lambda s, d, e: (s, d, RetrainedEmbedder()), "model weights changed"),
-], ids=["chunk_size", "chunk_overlap", "corpus", "plan", "model", "weights"])
+], ids=["chunk_size", "chunk_overlap", "corpus", "model", "weights"])
 def test_stale_index_is_named_then_rebuilt(change, problem, tiny_settings, tiny_doc, fake_embedder, capsys):
     store.build(tiny_settings, tiny_doc, fake_embedder)
     settings, doc, embedder = change(tiny_settings, tiny_doc, fake_embedder)
@@ -66,6 +65,17 @@ def test_stale_index_is_named_then_rebuilt(change, problem, tiny_settings, tiny_
     assert store.problems(settings, doc, embedder) == []
 
 
+def test_each_plan_has_its_own_folder(tiny_settings, tiny_doc, fake_embedder):
+    store.build(tiny_settings, tiny_doc, fake_embedder)
+    before = {p.name: p.read_bytes() for p in (tiny_settings.index_dir / "tiny").iterdir()}
+    other = document.parse(tiny_doc.clean.replace("1000个", "1200个"), tiny_doc.title, doc_id="another")
+    assert store.problems(tiny_settings, other, fake_embedder) == [f"no index at {tiny_settings.index_dir / 'another'}"]
+    store.build(tiny_settings, other, fake_embedder)
+    assert sorted(p.name for p in tiny_settings.index_dir.iterdir()) == ["another", "tiny"]
+    assert {p.name: p.read_bytes() for p in (tiny_settings.index_dir / "tiny").iterdir()} == before
+    assert store.problems(tiny_settings, tiny_doc, fake_embedder) == store.problems(tiny_settings, other, fake_embedder) == []
+
+
 def test_changed_corpus_file_is_detected(tiny_settings, tiny_doc, fake_embedder):
     store.build(tiny_settings, tiny_doc, fake_embedder)
     page = tiny_settings.page_path.read_text(encoding="utf-8")
@@ -75,7 +85,7 @@ def test_changed_corpus_file_is_detected(tiny_settings, tiny_doc, fake_embedder)
 
 def test_edited_chunks_file_is_detected_and_repaired(tiny_settings, tiny_doc, fake_embedder):
     built = store.build(tiny_settings, tiny_doc, fake_embedder)
-    path = tiny_settings.index_dir / "chunks.jsonl"
+    path = (tiny_settings.index_dir / "tiny") / "chunks.jsonl"
     path.write_text(path.read_text(encoding="utf-8").replace("1000个", "9999个"), encoding="utf-8")
     assert store.problems(tiny_settings, tiny_doc, fake_embedder) == [EDITED]
     with pytest.raises(store.IndexProblem, match="chunks.jsonl"):
@@ -87,7 +97,7 @@ def test_edited_chunks_file_is_detected_and_repaired(tiny_settings, tiny_doc, fa
 @pytest.mark.parametrize("name", ["faiss.index", "words.txt"])
 def test_missing_data_file_is_detected(name, tiny_settings, tiny_doc, fake_embedder):
     store.build(tiny_settings, tiny_doc, fake_embedder)
-    (tiny_settings.index_dir / name).unlink()
+    ((tiny_settings.index_dir / "tiny") / name).unlink()
     assert store.problems(tiny_settings, tiny_doc, fake_embedder) == [f"{name} is missing"]
 
 
@@ -102,10 +112,10 @@ class DyingEmbedder(FakeEmbedder):
 
 def test_build_dying_while_embedding_keeps_old_index(tiny_settings, tiny_doc, fake_embedder):
     store.build(tiny_settings, tiny_doc, fake_embedder)
-    before = {p.name: p.read_bytes() for p in tiny_settings.index_dir.iterdir()}
+    before = {p.name: p.read_bytes() for p in (tiny_settings.index_dir / "tiny").iterdir()}
     with pytest.raises(RuntimeError, match="killed"):
         store.build(replace(tiny_settings, chunk_size=80), tiny_doc, DyingEmbedder())
-    assert {p.name: p.read_bytes() for p in tiny_settings.index_dir.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in (tiny_settings.index_dir / "tiny").iterdir()} == before
     assert answer_strictly(tiny_settings, fake_embedder) == "新建公共充电桩1000个"
 
 
@@ -124,7 +134,7 @@ def dying_replace(monkeypatch, index_dir, after: int):
 
 def test_build_dying_before_renames_keeps_old_index(tiny_settings, tiny_doc, fake_embedder, monkeypatch):
     store.build(tiny_settings, tiny_doc, fake_embedder)
-    dying_replace(monkeypatch, tiny_settings.index_dir, after=0)
+    dying_replace(monkeypatch, (tiny_settings.index_dir / "tiny"), after=0)
     with pytest.raises(OSError):
         store.build(replace(tiny_settings, chunk_size=80), tiny_doc, fake_embedder)
     monkeypatch.undo()
@@ -135,7 +145,7 @@ def test_build_dying_before_renames_keeps_old_index(tiny_settings, tiny_doc, fak
 def test_build_dying_between_renames_is_detected_and_rebuilt(tiny_settings, tiny_doc, fake_embedder,
                                                              monkeypatch):
     store.build(tiny_settings, tiny_doc, fake_embedder)
-    dying_replace(monkeypatch, tiny_settings.index_dir, after=1)      # new faiss.index, old rest
+    dying_replace(monkeypatch, (tiny_settings.index_dir / "tiny"), after=1)      # new faiss.index, old rest
     with pytest.raises(OSError):
         store.build(replace(tiny_settings, chunk_size=80), tiny_doc, fake_embedder)
     monkeypatch.undo()

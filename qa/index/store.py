@@ -1,16 +1,19 @@
 """Build, save and load the FAISS index with its chunks and manifest; detect staleness.
 
-index/
+Each plan has its own folder, so adding a plan embeds only its own chunks:
+
+index/<plan id>/
   faiss.index     IndexFlatIP over L2-normalised passage vectors (inner product = cosine)
   chunks.jsonl    one Chunk per line, row i = vector i
   spans.npy       passage vectors of every candidate answer span (qa.plan.chunking.span_table order)
   words.txt       the plan's words as a jieba dictionary, which BM25 cuts questions with
                   (qa.reading.text.plan_words: loads in milliseconds, jieba's full one in about a second)
-  adapter.npy     the query adapter for span selection, trained on eval/train.jsonl (qa.learning.adapter)
+  adapter.npy     the query adapter for span selection, trained on eval/train.jsonl over the plan the
+                  items were written for, and shared by every plan's index (qa.learning.adapter)
   manifest.json   what the index was built from, and the sha256 of the files above
 
 The adapter is trained by whoever builds (an object with `key` and `train(embedder, chunks, clean,
-span_vectors)`, qa.learning.adapter.Adapter), so the store needs nothing of learning.
+span_vectors, plan)`, qa.learning.adapter.Adapter), so the store needs nothing of learning.
 
 Files are written to temp names in the same folder and renamed, the manifest last. A build
 that dies before the renames leaves the old index untouched; one that dies between renames
@@ -59,6 +62,11 @@ class Index:
     span_vectors: np.ndarray   # one row per qa.chunking.span_table(chunks) entry
     words: str | None = None   # path of the jieba dictionary of the plan's words
     adapter: np.ndarray | None = None   # the query adapter (d x d), None when settings.adapter is off
+
+
+def folder(settings: Settings, doc: Document):
+    """The index folder of the plan of `doc`."""
+    return settings.index_dir / doc.doc_id
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -111,7 +119,7 @@ def build(settings: Settings, doc: Document, embedder, adapter=None) -> Index:
     # Candidate answer spans are embedded too, so answer selection can match meaning, not only words.
     span_vecs = embedder.encode_document([w.text for _, w in span_table(chunks)], progress=settings.show_progress)
     t1 = time.perf_counter()
-    trained = adapter.train(embedder, chunks, doc.clean, span_vecs) if adapter is not None \
+    trained = adapter.train(embedder, chunks, doc.clean, span_vecs, doc.doc_id) if adapter is not None \
         else np.zeros((0, 0), np.float32)
     adapter_seconds = time.perf_counter() - t1
     faiss_bytes = faiss.serialize_index(index).tobytes()
@@ -127,7 +135,7 @@ def build(settings: Settings, doc: Document, embedder, adapter=None) -> Index:
         "libraries": library_versions(), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "build_seconds": round(time.perf_counter() - t0, 3), "adapter_seconds": round(adapter_seconds, 3),
     }
-    out = settings.index_dir
+    out = folder(settings, doc)
     out.mkdir(parents=True, exist_ok=True)
     staged = [(stage(out / FAISS_FILE, faiss_bytes), out / FAISS_FILE),
               (stage(out / CHUNKS_FILE, chunk_bytes), out / CHUNKS_FILE),
@@ -143,7 +151,7 @@ def build(settings: Settings, doc: Document, embedder, adapter=None) -> Index:
 
 def problems(settings: Settings, doc: Document, embedder, adapter=None) -> list:
     """What is wrong with the index on disk, in words; [] when it is current and intact."""
-    out = settings.index_dir
+    out = folder(settings, doc)
     if not (out / MANIFEST_FILE).is_file():
         return [f"no index at {out}"]
     try:
@@ -172,7 +180,7 @@ def load(settings: Settings, doc: Document, embedder, adapter=None) -> Index:
         return build(settings, doc, embedder, adapter)
     import faiss
 
-    out = settings.index_dir
+    out = folder(settings, doc)
     manifest = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
     vectors = faiss.deserialize_index(np.frombuffer((out / FAISS_FILE).read_bytes(), dtype=np.uint8))
     with open(out / CHUNKS_FILE, encoding="utf-8") as f:

@@ -1,4 +1,4 @@
-"""The query adapter (issue 13), trained on eval/train.jsonl by every index build.
+"""The query adapter (issue 13), trained on eval/train.jsonl when the index of the items' plan is built.
 
 Each answerable training item becomes a triplet (question, positive span, hard negative span):
 the positive is the shortest candidate answer span (qa.plan.chunking.sentence_windows) that holds the
@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +27,7 @@ from ..config import Settings
 from ..plan.chunking import span_table
 from ..reading.query import Query
 from ..reading.text import bigram_tokens, normalize, plan_grams
-from .items import FORMS, load_set
+from .items import FORMS, items_plan, load_set
 
 RECIPE_VERSION = 1
 
@@ -129,21 +131,43 @@ def build_adapter(settings: Settings, embedder, chunks: list, clean: str, span_v
     return train_adapter(settings, embedder.encode_query(texts), span_vecs, rows)
 
 
-
-
 class Adapter:
     """The adapter as the index build sees it: `key`, what it is made from besides the index's own
-    vectors (the manifest records it), and `train`, run once the span vectors exist."""
+    vectors (the manifest records it), and `train`, run once the span vectors exist.
+
+    It is trained once, on the plan the training items were written for (qa.learning.items.items_plan),
+    and shared: the index of any other plan takes that plan's adapter (building that index first
+    when it is missing), so adding a plan embeds its chunks and trains nothing."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    @property
-    def key(self) -> str:
-        return adapter_key(self.settings)
+    @cached_property
+    def plan(self) -> str | None:
+        return items_plan(self.settings)
 
-    def train(self, embedder, chunks: list, clean: str, span_vecs):
-        return build_adapter(self.settings, embedder, chunks, clean, span_vecs)
+    @cached_property
+    def key(self) -> str:
+        h = hashlib.sha256(adapter_key(self.settings).encode())
+        if self.plan:
+            h.update(plan_doc(self.settings, self.plan).clean.encode("utf-8"))
+        return h.hexdigest()
+
+    def train(self, embedder, chunks: list, clean: str, span_vecs, plan: str):
+        if self.plan is None:
+            return np.eye(span_vecs.shape[1], dtype=np.float32)
+        if plan == self.plan:
+            return build_adapter(self.settings, embedder, chunks, clean, span_vecs)
+        from ..index import store     # the items' plan's index holds the adapter, trained with its build
+
+        one = replace(self.settings, plan=self.plan)
+        return store.load(one, plan_doc(self.settings, self.plan), embedder, self).adapter
+
+
+def plan_doc(settings: Settings, plan: str):
+    from ..plan import document
+
+    return document.load(replace(settings, plan=plan))
 
 
 def trainer(settings: Settings) -> Adapter | None:

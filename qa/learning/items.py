@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 TYPES = ("numeric", "fact", "list", "colloquial", "commitment", "year_trap", "unanswerable",
@@ -48,3 +49,32 @@ def load_set(path: Path) -> list:
 def squash(text: str) -> str:
     """Whitespace removed: how an answer is compared with the gold ones."""
     return WS_RE.sub("", text)
+
+
+def items_plan(settings) -> str | None:
+    """The plan the training items were written for: the plan of the corpus whose text holds most of
+    their evidence (the newest among equals); None when no plan holds any. The adapter is trained on
+    it, the weights fitted on it, and the evaluation asks it, whichever plan is served."""
+    from dataclasses import replace
+
+    return _items_plan(replace(settings, plan=""), tuple(d.name for d in settings.plan_dirs()))
+
+
+@lru_cache(maxsize=4)
+def _items_plan(settings, plans: tuple) -> str | None:
+    from dataclasses import replace
+
+    from ..plan import document
+
+    evidence = [ev for it in load_set(Path(settings.train_file)) for ev in it["evidence"][:1]]
+    found = {p: sum(ev in document.load(replace(settings, plan=p)).clean for ev in evidence) for p in plans}
+    best = max(found.values(), default=0)
+    return [p for p in plans if found[p] == best][-1] if best else None
+
+
+def for_items(settings):
+    """`settings` asking the items' plan, unless a plan is named (QA_PLAN, --plan)."""
+    from dataclasses import replace
+
+    plan = settings.plan or items_plan(settings)
+    return replace(settings, plan=plan) if plan else settings

@@ -18,9 +18,10 @@ ABLATION_HEAD = ("Leave-one-out ablation, hybrid mode (`python -m qa eval --abla
 def cmd_eval(args, settings: Settings) -> int:
     from ..assistant import Assistant
     from ..evaluation import checks, evaluate, report
-    from ..learning.items import load_set
+    from ..learning.items import for_items, load_set
     from ..plan import document
 
+    settings = for_items(settings)          # the items are asked of the plan they were written for
     doc = document.load(settings)
     sets = {name: evaluate.SPLITS[name] for name in ("dev", "test")} if args.report or args.ablation else \
         {Path(p).stem: Path(p) for p in (args.set or evaluate.SPLITS.values())}
@@ -103,13 +104,15 @@ def cmd_train(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_fit(args, settings: Settings) -> int:
+def cmd_fit(args, settings: Settings, assistant=None) -> int:
+    """Fit the form model, then the span weights and abstainer, on the items' plan (`assistant`: its
+    assistant, when already loaded)."""
     from ..assistant import Assistant
     from ..evaluation.evaluate import SPLITS
     from ..learning import fit
     from ..learning.adapter import seeded_share
     from ..learning.forms import fit_forms
-    from ..learning.items import load_set
+    from ..learning.items import for_items, load_set
 
     train, dev = load_set(Path(args.train or settings.train_file)), load_set(Path(args.dev or SPLITS["dev"]))
     train = seeded_share(train, settings)
@@ -119,7 +122,7 @@ def cmd_fit(args, settings: Settings) -> int:
     print(f"已写出 {path}：dev 答案形式判断准确率 {acc['fitted']}（规则 {acc['rules']}）")
     if args.forms_only:
         return 0
-    data = fit.fit(Assistant(settings), train, dev)
+    data = fit.fit(assistant or Assistant(for_items(settings)), train, dev)
     path = fit.write(data, Path(args.out) if args.out else settings.weights_file)
     d = data["dev_top1"]
     print(f"已写出 {path}：dev 首选片段命中率 {d['fitted']}（手调权重 {d['hand_set']}），"
@@ -132,4 +135,5 @@ def cmd_bench(args, settings: Settings) -> int:
         from .load import main
         return main(args.json)
     from ..evaluation import bench
-    return bench.main(settings, args.json)
+    from ..learning.items import for_items
+    return bench.main(for_items(settings), args.json)
