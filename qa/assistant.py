@@ -38,8 +38,9 @@ class Assistant:
 
     @property
     def fingerprint(self) -> str:
-        """What fitted weights depend on: the model's weights, the adapter's data and recipe, and
-        the plan's text."""
+        """What fitted weights depend on: the model's weights, the adapter's data, recipe and plan,
+        and the text of the plan served. They are fitted on the plan the items were written for, so
+        another plan is judged by the hand-set weights (which transfer better: HISTORY step 33)."""
         m = self.index.manifest
         return f"{self.embedder.fingerprint}+adapter:{m.get('adapter')}+corpus:{m.get('corpus_sha256', '')[:16]}"
 
@@ -62,6 +63,8 @@ class Assistant:
         else:
             result = self.single(reading.query, mode, depth)
         result.question, result.notice = reading.question, reading.notice
+        for c in result.citations:                 # every citation names its plan
+            c["plan"], c["plan_title"] = self.profile.id, self.profile.title
         if reading.resolved_question:
             result.resolved_question = reading.resolved_question
             result = self.about_new_subject(result, reading)

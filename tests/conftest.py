@@ -12,7 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-import qa.assistant as qa_assistant
+import qa.library as qa_library
 from qa.plan import document
 from qa.config import Settings
 
@@ -132,13 +132,13 @@ def tiny_assistant(tiny_settings, fake_embedder):
 
 @pytest.fixture
 def tiny_cli(monkeypatch, tiny_settings, fake_embedder):
-    """cli.cmd_ask imports qa.assistant.Assistant at call time: hand it the tiny assistant."""
-    real, built = qa_assistant.Assistant, []
+    """cli.cmd_ask imports qa.library.Library at call time: hand it the tiny plan's library."""
+    real, built = qa_library.Library, []
 
     def make(settings=None):
-        built.append(real(tiny_settings, embedder=fake_embedder))
+        built.append(real(replace(tiny_settings, plan=settings.plan if settings else ""), embedder=fake_embedder))
         return built[-1]
-    monkeypatch.setattr(qa_assistant, "Assistant", make)
+    monkeypatch.setattr(qa_library, "Library", make)
     return built
 
 

@@ -144,9 +144,10 @@ def test_answer_json_contract(tiny_assistant):
     assert obj["kind"] == "span"
     assert set(obj["timings_ms"]) == {"total", "retrieve", "answer"}
     assert set(obj["citations"][0]) == {"rank", "chunk_id", "doc", "section", "text", "start", "end",
-                                        "score", "highlight"}
+                                        "score", "highlight", "plan", "plan_title"}
     assert obj["citations"][0]["section"] == "三 › (一) › 突出重点扩大市场消费"
-    assert obj["citations"][0]["doc"] == "tiny"
+    assert [(c["doc"], c["plan"], c["plan_title"]) for c in obj["citations"]] == \
+        [("tiny", "tiny", tiny_assistant.profile.title)] * len(obj["citations"])
 
 
 def test_a_question_sharing_no_word_with_the_plan_abstains(tiny_assistant):

@@ -14,7 +14,7 @@ from qa.config import ROOT
 from qa.reading import text
 
 # The rooms from the bottom up: a module may import its own room and the rooms before it.
-LAYERS = ("config", "files", "reading", "plan", "index", "search", "answering", "learning", "assistant",
+LAYERS = ("config", "files", "reading", "plan", "index", "search", "answering", "learning", "assistant", "library",
           "evaluation", "serving", "__main__")
 MAX_MODULE_LINES, MAX_FUNCTION_LINES, MIN_COPIED_LINES = 300, 60, 6
 

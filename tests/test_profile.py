@@ -124,13 +124,16 @@ def test_add_refuses_a_taken_or_unusable_id(tiny_settings, tmp_path):
         adding.add(src, tiny_settings, "tiny")
 
 
-def test_adding_an_older_plan_keeps_serving_the_newest(tiny_settings, tmp_path, monkeypatch, capsys):
+@pytest.mark.model
+def test_adding_an_older_plan_builds_only_its_index(tiny_settings, tmp_path, monkeypatch, capsys):
     src = tmp_path / "old.txt"
     src.write_text(OTHER.replace("2031", "2021").replace("2030", "2020"), encoding="utf-8")
     monkeypatch.setattr(cli.Settings, "from_env", classmethod(lambda cls, **kw: replace(tiny_settings, **kw)))
     assert cli.main(["add", str(src), "--id", "qingshan-2021"]) == 0
     out = capsys.readouterr().out
-    assert "已加入计划 qingshan-2021" in out and "计划年份：2021，回顾：2020" in out and "默认回答的仍是 tiny" in out
+    assert "已加入计划 qingshan-2021" in out and "计划年份：2021，回顾：2020" in out
+    assert sorted(p.name for p in tiny_settings.index_dir.iterdir()) == ["qingshan-2021"]
+    assert tiny_settings.plan_dir.name == "tiny"         # the newest stays the one 今年 refers to
 
 
 def test_asking_a_plan_that_is_not_there_names_the_plans_there(capsys):

@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 from dataclasses import replace
-
+from functools import partial
 from pathlib import Path
 
 from ..config import MODES, Settings
@@ -27,15 +27,18 @@ def _print_answer(result: dict) -> None:
 
 
 def cmd_ask(args, settings: Settings) -> int:
-    from ..assistant import Assistant
+    from ..library import Library
 
     if not args.jsonl and not normalize(args.question or ""):
         print("错误：问题不能为空。用法：python -m qa ask \"今年要新建多少个公共充电桩？\"", file=sys.stderr)
         return 2
-    assistant = Assistant(replace(settings, plan=args.plan) if args.plan else settings)
+    library = Library(settings)
+    if args.plan:
+        library.plan(args.plan)                       # a plan that is not there: said before any question
+    assistant = partial(library.ask, plan=args.plan)
     if not args.jsonl:
         try:
-            result = assistant.ask(args.question, args.mode).to_json()
+            result = assistant(args.question, args.mode).to_json()
         except ValueError as exc:                     # a question with no words in it
             print(f"错误：{exc}", file=sys.stderr)
             return 2
@@ -69,29 +72,46 @@ def _answer_line(assistant, raw: bytes, mode) -> dict:
             return {"question": None, "error": BAD_LINE}
         question, history = obj["question"], obj.get("history")
     try:
-        return assistant.ask(question, mode, history=history).to_json()
+        return assistant(question, mode, history=history).to_json()
     except ValueError as exc:
         return {"question": question, "error": str(exc)}
 
 
 def cmd_build(args, settings: Settings) -> int:
+    """The clean text and index of every plan (or of QA_PLAN's) that is missing or stale, then the
+    fitted weights when they no longer match the model, the adapter or the items' plan's text."""
     from ..index import store
     from ..index.embedding import load_embedder
     from ..learning.adapter import trainer
     from ..plan import document
 
-    path = document.write_clean(settings)
-    doc = document.load(settings)
     embedder = load_embedder(settings)
     adapter = trainer(settings)
-    if args.if_stale and not store.problems(settings, doc, embedder, adapter):
-        print(f"索引已是最新：{settings.index_dir}")
+    for plan in [settings.plan] if settings.plan else [d.name for d in settings.plan_dirs()]:
+        one = replace(settings, plan=plan)
+        path = document.write_clean(one)
+        doc = document.load(one)
+        if args.if_stale and not store.problems(one, doc, embedder, adapter):
+            print(f"索引已是最新：{store.folder(one, doc)}")
+            continue
+        m = store.build(one, doc, embedder, adapter).manifest
+        print(f"已写出清洗文本 {path}")
+        print(f"索引已建好：{m['n_chunks']} 个段落块，{m['dim']} 维，用时 {m['build_seconds']} 秒 → {store.folder(one, doc)}")
+    return _refit_if_stale(settings, embedder)
+
+
+def _refit_if_stale(settings: Settings, embedder) -> int:
+    from ..assistant import Assistant
+    from ..answering.weights import load_fitted
+    from ..learning.items import for_items
+
+    if not settings.fitted_weights or not settings.weights_file.is_file():
         return 0
-    index = store.build(settings, doc, embedder, adapter)
-    m = index.manifest
-    print(f"已写出清洗文本 {path}")
-    print(f"索引已建好：{m['n_chunks']} 个段落块，{m['dim']} 维，用时 {m['build_seconds']} 秒 → {settings.index_dir}")
-    return 0
+    assistant = Assistant(for_items(replace(settings, plan="")), embedder)
+    if load_fitted(settings.weights_file, assistant.fingerprint)[0] is not None:
+        return 0
+    print(f"拟合权重 {settings.weights_file} 与当前模型、适配器或语料不符，重新拟合……")
+    return cmd_fit(argparse.Namespace(train=None, dev=None, out=None, forms_only=False), settings, assistant)
 
 
 ROLE_NAMES = {"review": "回顾", "targets": "目标", "tasks": "任务", None: "未判断"}
@@ -108,9 +128,6 @@ def cmd_add(args, settings: Settings) -> int:
         print(f"  {s['label']}、{s['heading']} → {ROLE_NAMES[s['role']]}")
     for p in problems:
         print(f"未能判断：{p}（可编辑 {folder / settings.profile_file}）")
-    if settings.plan_dir != folder:
-        print(f"默认回答的仍是 {settings.plan_dir.name}；用 QA_PLAN={found.id} 回答这份计划。")
-        return 0
     return cmd_build(argparse.Namespace(if_stale=False), replace(settings, plan=found.id))
 
 
@@ -157,9 +174,10 @@ def _outcomes(args, settings: Settings) -> int:
     """Every plan's targets beside the outcomes a later plan reports (qa.plan.outcomes)."""
     from ..plan import outcomes
 
-    if args.format == "csv":
-        raise ValueError("--outcomes 只支持 table 或 json 格式")
     rows = [r for r in outcomes.compare(outcomes.every_plan(settings)) if args.topic is None or args.topic in r.indicator]
+    if args.format == "csv":
+        sys.stdout.write(outcomes.rows_csv(rows))
+        return 0
     if args.format == "json":
         print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=1))
         return 0
@@ -248,7 +266,7 @@ def parser() -> argparse.ArgumentParser:
     com.add_argument("--kind", choices=("target", "result"), help="target=计划年度的目标，result=上一年的完成情况")
     com.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
     com.add_argument("--outcomes", action="store_true",
-                     help="目标对照结果：一份计划定下的目标，与回顾该年份的后一份计划报告的结果并列（table 或 json）")
+                     help="目标对照结果：一份计划定下的目标，与回顾该年份的后一份计划报告的结果并列")
     ad = sub.add_parser("add", help="加入一份计划：UTF-8 文本文件，每段一行，第一行为标题")
     ad.add_argument("path", help="计划文本文件")
     ad.add_argument("--id", help="计划编号（默认取文件名），只含小写字母、数字和连字符")

@@ -21,7 +21,7 @@ from ..config import ROOT
 from ..evaluation.bench import machine
 from ..evaluation.evaluate import SPLITS, percentile
 from ..learning.items import load_set
-from .server import free_port, serve, serving_assistant
+from .server import free_port, serve, serving_library
 
 LOAD_CLIENTS = 20
 LOAD_PER_CLIENT = 10
@@ -71,17 +71,17 @@ def load_questions() -> list:
 
 
 def in_process() -> tuple:
-    """The load as LOAD_CLIENTS threads calling one serving assistant directly: (latencies, wall)."""
+    """The load as LOAD_CLIENTS threads calling the serving library directly: (latencies, wall)."""
     from concurrent.futures import ThreadPoolExecutor
 
     questions = load_questions()
-    assistant = serving_assistant()
+    library = serving_library()
 
     def client(mine: list) -> list:
         out = []
         for q in mine:
             t0 = time.perf_counter()
-            assistant.ask(q).to_json()
+            library.ask(q).to_json()
             out.append((time.perf_counter() - t0) * 1000)
         return out
 

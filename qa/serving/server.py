@@ -9,22 +9,22 @@ import sys
 import time
 from urllib.request import urlopen
 
-from ..assistant import Assistant
 from ..config import ROOT, Settings
+from ..library import Library
 from .batching import Batcher
 
 WARM_UP = "今年要新建多少个公共充电桩？"
 
 
-def serving_assistant(settings: Settings | None = None) -> Assistant:
-    """The assistant as a server runs it (the app, qa bench --load): concurrent questions share
+def serving_library(settings: Settings | None = None) -> Library:
+    """Every plan as a server answers them (the app, qa bench --load): concurrent questions share
     encoder passes (qa.serving.batching) on serve_threads torch threads, and the model is loaded and
     warmed before the first user arrives."""
-    assistant = Assistant(settings)
-    s, embedder = assistant.settings, assistant.embedder
+    library = Library(settings)
+    s, embedder = library.settings, library.embedder
     embedder.batch_queries(Batcher(embedder.encode_now, s.query_batch), s.serve_threads)
-    assistant.ask(WARM_UP)
-    return assistant
+    library.ask(WARM_UP)
+    return library
 
 
 def free_port() -> int:
