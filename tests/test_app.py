@@ -63,6 +63,7 @@ def client(app_url):
 def test_ask_endpoint_answers_with_citation(client, question, answer_part, cited):
     result = client.predict(question, api_name="/ask")
     assert set(result) == {"question", "answer", "abstained", "citations", "timings_ms", "kind"}
+    assert {c["plan"] for c in result["citations"]} == {"luohe-2024"}
     assert result["abstained"] is False and answer_part in result["answer"]
     assert cited in result["citations"][0]["text"]
     assert result["answer"] in result["citations"][0]["text"]
@@ -80,6 +81,14 @@ def test_ask_endpoint_takes_a_history(client):
 def test_ask_endpoint_reports_an_empty_question(client):
     result = client.predict("   ", api_name="/ask")
     assert result["question"] == "   " and result["error"].startswith("请输入一个问题")
+
+
+def test_ask_endpoint_takes_a_plan(client):
+    result = client.predict("今年要新建多少个公共充电桩？", None, "luohe-2024", api_name="/ask")
+    assert {(c["plan"], c["plan_title"]) for c in result["citations"]} == {
+        ("luohe-2024", "漯河市2024年国民经济和社会发展计划")}
+    bad = client.predict("今年要新建多少个公共充电桩？", None, "nope", api_name="/ask")
+    assert bad["error"] == "没有编号为“nope”的计划（现有：luohe-2024）"
 
 
 def test_eight_concurrent_asks_all_succeed(app_url):

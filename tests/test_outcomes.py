@@ -1,6 +1,8 @@
 """Target against outcome (issue 22, 5c): the seed beside itself moved a year on, whose review
 reports the seed's target year. Precision and recall against a gold checked by hand in the two
 texts: the indicators the seed sets a 2024 figure for that the moved plan's review reports."""
+import csv
+import io
 import json
 import shutil
 from dataclasses import replace
@@ -62,4 +64,7 @@ def test_cli_lists_them(corpus, monkeypatch, capsys):
     assert sum(r["outcome"] is not None for r in listed) == len(GOLD)
     assert cli.main(["commitments", "--outcomes"]) == 0
     assert "2024年 规模以上工业增加值增长：目标 8%以上（luohe-2024 " in capsys.readouterr().out
-    assert cli.main(["commitments", "--outcomes", "--format", "csv"]) == 1
+    assert cli.main(["commitments", "--outcomes", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert len(rows) == len(listed) and sum(r["outcome_value"] != "" for r in rows) == len(GOLD)
+    assert {(r["target_plan"], r["verdict"]) for r in rows} <= {("luohe-2024", v) for v in outcomes.VERDICTS}

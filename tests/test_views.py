@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from qa.serving.views import (commitment_rows, innermost_section, marked, reply_text, section_html,
+from qa.serving.views import (COMMITMENT_COLUMNS, commitment_rows, innermost_section, marked, reply_text, section_html,
                               sources_html)
 
 CITY = "提升城市品质。实施城市更新项目50个,改造老旧小区95个,新建口袋公园10个。"   # tiny plan's 三 › (二) › 提升城市品质
@@ -76,5 +76,15 @@ def test_commitment_rows_follow_the_columns():
     r = SimpleNamespace(id="c001", kind="target", section="(一)", subject="新建公共充电桩", value="1000", unit="个",
                         qualifier="", sentence="新建公共充电桩1000个")
     assert commitment_rows([r, SimpleNamespace(**{**vars(r), "kind": "result"})]) == [
-        ["c001", "目标", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个"],
-        ["c001", "结果", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个"]]
+        ["c001", "目标", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个", "", ""],
+        ["c001", "结果", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个", "", ""]]
+    assert len(COMMITMENT_COLUMNS) == 10
+
+
+def test_a_target_shows_the_outcome_a_later_plan_reports():
+    r = SimpleNamespace(id="c001", kind="target", section="(一)", subject="新建公共充电桩", value="1000", unit="个",
+                        qualifier="以上", sentence="新建公共充电桩1000个以上")
+    got = SimpleNamespace(**{**vars(r), "value": "1200", "qualifier": "", "sentence": "新建公共充电桩1200个"})
+    found = {"c001": SimpleNamespace(outcome=got, verdict="met")}
+    assert commitment_rows([r], found)[0][-2:] == ["1200个：新建公共充电桩1200个", "已完成"]
+    assert commitment_rows([r], {"c001": SimpleNamespace(outcome=None, verdict="not reported")})[0][-2:] == ["", "未报告"]

@@ -10,11 +10,13 @@ year a later plan reviews without reporting it is "not reported".
 """
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 
 from ..reading.text import normalize, synonyms
 from . import profile
-from .commitments import Commitment, extract
+from .commitments import CSV_FIELDS, Commitment, extract
 
 AT_LEAST = ("以上", "达到", "超过", "不少于", "高于")
 AT_MOST = ("低于", "以内")
@@ -82,3 +84,36 @@ def compare(plans: list) -> list:
             if len(found) <= 1:
                 rows.append(row)
     return rows
+
+
+OUTCOME_FIELDS = ("outcome_plan", "outcome_value", "outcome_unit", "outcome_sentence", "outcome_start",
+                  "outcome_end", "verdict")
+
+
+def outcome_columns(row: Row | None) -> dict:
+    """The outcome columns of a target's CSV line: empty when no later plan reviews its year."""
+    o = row.outcome if row else None
+    return {"outcome_plan": row.outcome_plan if row else "", "outcome_value": o.value if o else "",
+            "outcome_unit": o.unit if o else "", "outcome_sentence": o.sentence if o else "",
+            "outcome_start": o.start if o else "", "outcome_end": o.end if o else "",
+            "verdict": row.verdict if row else ""}
+
+
+def to_csv(records: list, rows: dict) -> str:
+    """One plan's commitments `records` as CSV, each target with the outcome columns of its row
+    (`rows`: commitment id -> Row; an outcome's offsets are into its own plan's clean text)."""
+    return _csv(CSV_FIELDS + OUTCOME_FIELDS, ({**r.to_json(), **outcome_columns(rows.get(r.id))} for r in records))
+
+
+def rows_csv(rows: list) -> str:
+    """Target-against-outcome rows of every plan as CSV (qa commitments --outcomes --format csv)."""
+    return _csv(("target_plan",) + CSV_FIELDS + OUTCOME_FIELDS,
+                ({"target_plan": r.target_plan, **r.target.to_json(), **outcome_columns(r)} for r in rows))
+
+
+def _csv(fields: tuple, lines) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(lines)
+    return buf.getvalue()

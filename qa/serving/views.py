@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 
 from ..answering.overview import parts_text, points_text
+from ..plan.outcomes import VERDICTS
 
 ABSTAINED_NOTE = "（计划中没有直接回答，以下是最相关的段落）"
-COMMITMENT_COLUMNS = ["编号", "类型", "章节", "事项", "数值", "单位", "限定", "原文"]
+COMMITMENT_COLUMNS = ["编号", "类型", "章节", "事项", "数值", "单位", "限定", "原文", "后一年计划报告的结果", "是否完成"]
 
 
 def marked(text: str, offset: int, span: list | None, more: list = ()) -> str:
@@ -50,6 +51,7 @@ def sources_html(result: dict, doc) -> str:
         paragraph = doc.clean[para.start:para.end]
         parts.append(
             f'<div class="source" id="source-{c["rank"]}">'
+            + (f'<div class="plan-name">{html.escape(c["plan_title"])}</div>' if c.get("plan_title") else "") +
             f'<div class="path">[{c["rank"]}] {html.escape(c["section"])}</div>'
             f'<p class="passage">{marked(c["text"], c["start"], c.get("highlight"), c.get("highlights", []))}</p>'
             f'<details><summary>展开所在段落</summary><p>{marked(paragraph, para.start, [c["start"], c["end"]])}'
@@ -77,6 +79,15 @@ def innermost_section(doc, offset: int) -> str:
     return max(inside, key=lambda s: s.level).path_str if inside else doc.sections[0].path_str
 
 
-def commitment_rows(records: list) -> list:
+def commitment_rows(records: list, outcomes: dict | None = None) -> list:
+    """The 目标清单 table; a target whose year a later plan reviews shows the outcome it reports
+    (`outcomes`: commitment id -> qa.plan.outcomes.Row) and the verdict."""
     return [[r.id, "目标" if r.kind == "target" else "结果", r.section, r.subject, r.value, r.unit,
-             r.qualifier, r.sentence] for r in records]
+             r.qualifier, r.sentence, *outcome_cells((outcomes or {}).get(r.id))] for r in records]
+
+
+def outcome_cells(row) -> list:
+    if row is None:
+        return ["", ""]
+    o = row.outcome
+    return [f"{o.value}{o.unit}：{o.sentence}" if o else "", VERDICTS[row.verdict]]
