@@ -69,6 +69,11 @@ class Settings:
     concurrency: int = 32
     query_batch: int = 32
     serve_threads: int = 2
+    # The JSON API (qa.serving.api): questions in the server at once before it answers 503 at once,
+    # and the largest request body it reads.
+    api_queue: int = 64
+    api_threads: int = 32
+    api_body_bytes: int = 65_536
     # The app's 👍/👎 votes and comments (qa.serving.feedback; gitignored), each comment cut to this many characters.
     feedback_dir: Path = ROOT / "feedback"
     feedback_comment_chars: int = 300

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -131,9 +132,12 @@ def cmd_fit(args, settings: Settings, assistant=None) -> int:
 
 
 def cmd_bench(args, settings: Settings) -> int:
+    if args.api and not args.load:
+        print("--api 只能与 --load 一起用：python -m qa bench --load --api", file=sys.stderr)
+        return 2
     if args.load:
         from .load import main
-        return main(args.json)
+        return main(args.json, args.api)
     from ..evaluation import bench
     from ..learning.items import for_items
     return bench.main(for_items(settings), args.json)

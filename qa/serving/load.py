@@ -1,7 +1,8 @@
-"""The load benchmark, `python -m qa bench --load [--json]`: the app as a real server process
+"""The load benchmark, `python -m qa bench --load [--api] [--json]`: the app as a real server process
 (`python app.py`), LOAD_CLIENTS concurrent clients each asking LOAD_PER_CLIENT different dev
-questions one after another through the HTTP API of `/ask` (POST /gradio_api/call/ask, then read
-its event stream), over loopback: load_errors (a failed request or an answer without "answer"),
+questions one after another over loopback, LOAD_RUNS times: through the JSON API (`--api`: POST
+/api/ask) or Gradio's HTTP API of `/ask` (POST /gradio_api/call/ask, then read its event stream).
+Reported as medians over the runs: load_errors (a failed request or an answer without "answer"),
 load_p50_ms / load_p95_ms per question, load_qps = questions answered / wall time. The same clients
 as threads calling the assistant of this process directly (batching queue on, no HTTP) give the
 ceiling of the design on this machine: inproc_p50_ms / inproc_p95_ms / inproc_qps.
@@ -25,12 +26,13 @@ from .server import free_port, serve, serving_library
 
 LOAD_CLIENTS = 20
 LOAD_PER_CLIENT = 10
+LOAD_RUNS = 3
 
 
 async def ask_over_http(http, base: str, question: str, session: str) -> dict:
     """One question through Gradio's HTTP API of /ask, in the client's own session (as gradio_client
     and the browser keep one): the answer JSON, or an exception."""
-    r = await http.post(f"{base}/gradio_api/call/ask", json={"data": [question, None], "session_hash": session})
+    r = await http.post(f"{base}/gradio_api/call/ask", json={"data": [question, None, None], "session_hash": session})
     r.raise_for_status()
     r = await http.get(f"{base}/gradio_api/call/ask/{r.json()['event_id']}")
     r.raise_for_status()
@@ -44,7 +46,17 @@ async def ask_over_http(http, base: str, question: str, session: str) -> dict:
     return answer
 
 
-async def load_clients(base: str, questions: list) -> tuple:
+async def ask_over_api(http, base: str, question: str, session: str) -> dict:
+    """One question through the JSON API: the answer JSON, or an exception."""
+    r = await http.post(f"{base}/api/ask", json={"question": question})
+    r.raise_for_status()
+    answer = r.json()
+    if "answer" not in answer:
+        raise RuntimeError(f"error answer: {answer}")
+    return answer
+
+
+async def load_clients(base: str, questions: list, ask=ask_over_http) -> tuple:
     import httpx
 
     latencies, errors = [], []
@@ -55,7 +67,7 @@ async def load_clients(base: str, questions: list) -> tuple:
             for q in mine:
                 t0 = time.perf_counter()
                 try:
-                    await ask_over_http(http, base, q, session)
+                    await ask(http, base, q, session)
                 except Exception as exc:                   # counted, the client goes on
                     errors.append(repr(exc))
                 latencies.append((time.perf_counter() - t0) * 1000)
@@ -91,36 +103,48 @@ def in_process() -> tuple:
     return latencies, time.perf_counter() - t0
 
 
-def load() -> dict:
-    """LOAD_CLIENTS concurrent clients x LOAD_PER_CLIENT questions against a real app process, then
-    the same load in a fresh process without HTTP."""
-    questions = load_questions()
+def over_http(api: bool) -> list:
+    """LOAD_RUNS runs of LOAD_CLIENTS concurrent clients x LOAD_PER_CLIENT questions against one real
+    app process (after a warm-up): [(latencies, errors, wall)] per run."""
+    questions, ask = load_questions(), (ask_over_api if api else ask_over_http)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         proc = serve(port, log)
         try:
-            asyncio.run(load_clients(base, questions[:4]))          # warm up: connections, caches
-            latencies, errors, wall = asyncio.run(load_clients(base, questions))
+            asyncio.run(load_clients(base, questions[:4], ask))          # warm up: connections, caches
+            return [asyncio.run(load_clients(base, questions, ask)) for _ in range(LOAD_RUNS)]
         finally:
             proc.terminate()
             proc.wait(30)
+
+
+def load(api: bool = False) -> dict:
+    """The load over HTTP (medians of LOAD_RUNS), then the same load in a fresh process without HTTP."""
+    runs = over_http(api)
     # In a fresh process with the app's environment (one BLAS thread: app.py sets it before numpy loads).
     code = "import json; from qa.serving import load; print(json.dumps(load.in_process()))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                          env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
     inproc, inproc_wall = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"machine": machine(), "load_clients": LOAD_CLIENTS, "load_questions": len(latencies),
-            "load_errors": len(errors), "load_p50_ms": round(statistics.median(latencies), 1),
-            "load_p95_ms": round(percentile(latencies, 0.95), 1), "load_qps": round(len(latencies) / wall, 1),
-            "load_wall_s": round(wall, 2), **({"load_first_error": errors[0]} if errors else {}),
+    errors = [e for _, errs, _ in runs for e in errs]
+
+    def median(fn) -> float:
+        return round(statistics.median(fn(*run) for run in runs), 1)
+    return {"machine": machine(), "load_path": "/api/ask" if api else "/gradio_api/call/ask",
+            "load_clients": LOAD_CLIENTS, "load_questions": len(runs[0][0]), "load_runs": len(runs),
+            "load_errors": len(errors), "load_p50_ms": median(lambda lat, e, w: statistics.median(lat)),
+            "load_p95_ms": median(lambda lat, e, w: percentile(lat, 0.95)),
+            "load_qps": median(lambda lat, e, w: len(lat) / w),
+            "load_qps_runs": [round(len(lat) / w, 1) for lat, _, w in runs],
+            **({"load_first_error": errors[0]} if errors else {}),
             "inproc_p50_ms": round(statistics.median(inproc), 1), "inproc_p95_ms": round(percentile(inproc, 0.95), 1),
             "inproc_qps": round(len(inproc) / inproc_wall, 1)}
 
 
-def main(as_json: bool) -> int:
+def main(as_json: bool, api: bool = False) -> int:
     from ..evaluation.bench import table
 
-    result = load()
+    result = load(api)
     print(json.dumps(result, ensure_ascii=False) if as_json else table(result))
     return 0
