@@ -11,7 +11,6 @@ from dataclasses import replace
 import pytest
 from conftest import shift, write_shifted_seed
 
-from qa.assistant import Assistant
 from qa.learning.items import FORMS, load_set, squash
 from qa.library import Library
 

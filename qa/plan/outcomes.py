@@ -69,18 +69,18 @@ def compare(plans: list) -> list:
     """Rows for every target of a plan whose year a later plan reviews; `plans` is [(Profile,
     [Commitment])]."""
     rows = []
-    for profile, records in plans:
-        later = [(p, r) for p, recs in plans if p.review_year == profile.target_year for r in recs
+    for plan, records in plans:
+        later = [(p, r) for p, recs in plans if p.review_year == plan.target_year for r in recs
                  if r.kind == "result"]
         if not later:
             continue
         for t in (r for r in records if r.kind == "target"):
             key = indicator(t.subject)
             found = [(p, o) for p, o in later if o.unit == t.unit and indicator(o.subject) == key]
-            row = Row(key, profile.target_year, profile.id, t)
+            row = Row(key, plan.target_year, plan.id, t)
             if len(found) == 1:
                 p, o = found[0]
-                row = Row(key, profile.target_year, profile.id, t, p.id, o, verdict(t, o))
+                row = Row(key, plan.target_year, plan.id, t, p.id, o, verdict(t, o))
             if len(found) <= 1:
                 rows.append(row)
     return rows
