@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from qa.serving.views import (COMMITMENT_COLUMNS, commitment_rows, innermost_section, marked, reply_text, section_html,
-                              sources_html)
+from qa.serving.views import (COMMITMENT_COLUMNS, commitment_rows, innermost_section, marked, reply_html, reply_text,
+                              section_html, source_label, sources_html)
 
 CITY = "提升城市品质。实施城市更新项目50个,改造老旧小区95个,新建口袋公园10个。"   # tiny plan's 三 › (二) › 提升城市品质
 
@@ -57,28 +57,58 @@ def test_section_html_marks_the_span_and_escapes(tiny_doc):
     assert section_html(tiny_doc, "<四>") == "<p>请选择一个章节。</p>"
 
 
-def test_sources_html_marks_the_answer_and_its_paragraph(tiny_doc):
+def city_cite(tiny_doc) -> dict:
     start = tiny_doc.clean.index(CITY)
     span = [start + CITY.index("改造"), start + CITY.index("改造") + 9]
-    cite = {"rank": 1, "section": "三 › (二) › 提升城市品质", "text": CITY[7:], "start": start + 7,
-            "end": start + len(CITY), "highlight": span}
-    assert sources_html({"abstained": False, "citations": [cite]}, tiny_doc) == (
-        '<div class="source" id="source-1"><div class="path">[1] 三 › (二) › 提升城市品质</div>'
+    return {"rank": 1, "section": "三 › (二) › 提升城市品质", "text": CITY[7:], "start": start + 7,
+            "end": start + len(CITY), "highlight": span, "plan": "tiny", "plan_title": "<小>市计划"}
+
+
+def test_sources_html_marks_the_answer_and_its_paragraph_and_links_to_the_plan(tiny_doc):
+    cite = city_cite(tiny_doc)
+    assert sources_html({"abstained": False, "citations": [cite]}, {"tiny": tiny_doc}, 3) == (
+        '<details class="sources" open><summary>出处（1 条）</summary>'
+        '<div class="source" id="s3-1">'
+        '<div class="path">[1] 三 › (二) › 提升城市品质 › 改造老旧小区95个</div>'
         '<p class="passage">实施城市更新项目50个,<mark>改造老旧小区95个</mark>,新建口袋公园10个。</p>'
         "<details><summary>展开所在段落</summary><p>提升城市品质。<mark>实施城市更新项目50个,改造老旧小区95个,"
-        "新建口袋公园10个。</mark></p></details></div>")
-    abstained = sources_html({"abstained": True, "citations": [cite]}, tiny_doc)
-    assert abstained.startswith("<p>（计划中没有直接回答，以下是最相关的段落）</p><div class=\"source\"")
-    assert sources_html({"abstained": True, "citations": []}, tiny_doc) == ""
+        '新建口袋公园10个。</mark></p></details><a class="open-plan" id="open-3-1" href="#s3-1">在计划中查看 ›</a>'
+        "</div></details>")
+    two_plans = sources_html({"abstained": False, "citations": [cite]}, {"tiny": tiny_doc, "other": None}, 3)
+    assert '<div class="source" id="s3-1"><div class="plan-name">&lt;小&gt;市计划</div><div class="path">' in two_plans
+    abstained = sources_html({"abstained": True, "citations": [cite]}, {"tiny": tiny_doc}, 3)
+    assert abstained.startswith('<details class="sources" open><summary>出处（1 条）</summary>'
+                                "<p>（计划中没有直接回答，以下是最相关的段落）</p><div class=\"source\"")
+    assert sources_html({"abstained": True, "citations": []}, {"tiny": tiny_doc}, 3) == ""
+
+
+def test_reply_html_links_each_marker_to_its_source_and_escapes(tiny_doc):
+    cite = {**city_cite(tiny_doc), "rank": 2}
+    result = {"answer": "x", "abstained": False, "citations": [city_cite(tiny_doc), cite],
+              "points": [{"text": "<b>改造</b>[2]", "citation": 1}, {"text": "新建口袋公园10个", "citation": 2}]}
+    html_ = reply_html(result, {"tiny": tiny_doc}, 5)
+    assert html_.startswith('<div class="reply">计划中与此相关的要点：\n①&lt;b&gt;改造&lt;/b&gt;[2]'
+                            '<a class="cite" href="#s5-1">[1]</a>\n②新建口袋公园10个<a class="cite" href="#s5-2">[2]</a>'
+                            '</div><details class="sources" open>')
+    assert 'id="s5-1"' in html_ and 'id="s5-2"' in html_
+
+
+def test_source_labels_name_a_top_section_by_its_title_and_end_with_the_span_first_words(tiny_doc):
+    cite = city_cite(tiny_doc)
+    assert source_label(cite, tiny_doc) == "三 › (二) › 提升城市品质 › 改造老旧小区95个"
+    assert source_label({**cite, "highlight": None}, tiny_doc) == "三 › (二) › 提升城市品质 › 实施城市更新项目50个"
+    top = next(s for s in tiny_doc.sections if s.level == 1)
+    one = {**cite, "section": top.path_str, "text": "一二三四五六七八九十一二三四五六", "highlight": None}
+    assert source_label(one, tiny_doc) == f"{top.path_str}、{top.title} › 一二三四五六七八九十一二三四…"
 
 
 def test_commitment_rows_follow_the_columns():
     r = SimpleNamespace(id="c001", kind="target", section="(一)", subject="新建公共充电桩", value="1000", unit="个",
                         qualifier="", sentence="新建公共充电桩1000个")
     assert commitment_rows([r, SimpleNamespace(**{**vars(r), "kind": "result"})]) == [
-        ["c001", "目标", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个", "", ""],
-        ["c001", "结果", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个", "", ""]]
-    assert len(COMMITMENT_COLUMNS) == 10
+        ["目标", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个", "", ""],
+        ["结果", "(一)", "新建公共充电桩", "1000", "个", "", "新建公共充电桩1000个", "", ""]]
+    assert COMMITMENT_COLUMNS[0] == "类型" and len(COMMITMENT_COLUMNS) == 9        # no internal ids shown
 
 
 def test_a_target_shows_the_outcome_a_later_plan_reports():

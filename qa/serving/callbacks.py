@@ -4,6 +4,7 @@ in 浏览计划. Everything shown from a question or the plan is HTML-escaped (q
 from __future__ import annotations
 
 import html
+import re
 import sys
 import tempfile
 import time
@@ -17,7 +18,7 @@ from ..library import Library
 from ..plan import commitments, outcomes
 from ..reading import dialogue
 from . import feedback
-from .views import commitment_rows, innermost_section, reply_text, section_choices, section_html, sources_html
+from .views import commitment_rows, innermost_section, reply_html, section_choices, section_html
 
 FEEDBACK_FAILED = "反馈未能保存，请稍后再试。"
 
@@ -64,30 +65,30 @@ class Callbacks:
     def doc_of(self, plan_id: str | None):
         return self.library.plans[plan_id].doc if plan_id in self.library.plans else self.doc
 
+    def docs(self) -> dict:
+        return {pid: a.doc for pid, a in self.library.plans.items()}
+
     def chat(self, question: str, plan: str, shown: list, turns: list, answers: list):
+        """One question of the chat: the messages with this reply (its sources under it), the box
+        emptied, the conversation it joins, and what a vote on each message records."""
         shown, turns = list(shown or []), list(turns or [])
         result = self.ask_api(question, turns, plan)
         answer = None          # what a vote on this reply records (an error reply takes no vote)
         if "error" in result:
-            reply, cites = result["error"], []
+            reply = html.escape(result["error"])
         else:
-            reply, cites = reply_text(result), result["citations"]
+            reply = reply_html(result, self.docs(), len(shown) + 1)
             turns = (turns + [{"question": question, "answer": result["answer"]}])[-dialogue.MAX_TURNS:]
             answer = {"id": uuid.uuid4().hex, "question": question,
                       "result": {k: result.get(k) for k in ("resolved_question", "answer", "citations")}}
-        # The chatbot renders HTML even with Markdown off: escape, so text always shows as text.
-        shown += [{"role": "user", "content": html.escape(question)},
-                  {"role": "assistant", "content": html.escape(reply)}]
-        choices = [f"[{c['rank']}] {c['section']}" for c in cites]
-        doc = self.doc_of(cites[0].get("plan") if cites else None)
-        return (shown, sources_html(result, doc) if cites else "", "", cites,
-                gr.update(choices=choices, value=choices[0] if choices else None, visible=bool(choices)),
-                gr.update(visible=bool(choices)), turns, list(answers or []) + [None, answer])
+        # The chatbot renders HTML even with Markdown off: everything from the question or the plan is escaped.
+        shown += [{"role": "user", "content": html.escape(question)}, {"role": "assistant", "content": reply}]
+        return shown, "", turns, list(answers or []) + [None, answer]
 
     @staticmethod
     def clear():
-        return ([], "", "", [], gr.update(choices=[], value=None, visible=False), gr.update(visible=False), [], [],
-                None, gr.update(value="", visible=False), gr.update(visible=False), "")
+        """A new conversation: no messages (their sources with them), no history, no vote, no note."""
+        return [], "", [], [], None, gr.update(value="", visible=False), gr.update(visible=False), ""
 
     def save_feedback(self, answer: dict, vote: str | None, comment: str = "") -> bool:
         rec = feedback.record(answer["question"], answer["result"], vote, comment,
@@ -152,8 +153,12 @@ class Callbacks:
             return gr.update(), gr.update(), gr.update(), gr.update()
         return self.open_in_plan(records[row].start, records[row].end)
 
-    def open_citation(self, choice: str, cites: list):
-        cite = next((c for c in cites if choice and choice.startswith(f"[{c['rank']}]")), None)
+    def open_source(self, ref: str, answers: list):
+        """A source's 在计划中查看 link (its id, open-k-n: source n of chat message k) opens it in 浏览计划."""
+        m = re.fullmatch(r"open-(\d+)-(\d+)", ref or "")
+        k, n = (int(m.group(1)), int(m.group(2))) if m else (-1, 0)
+        answer = answers[k] if 0 <= k < len(answers or []) else None
+        cite = next((c for c in (answer or {}).get("result", {}).get("citations") or [] if c["rank"] == n), None)
         if cite is None:
             return gr.update(), gr.update(), gr.update(), gr.update()
         return self.open_in_plan(cite["start"], cite["end"], cite.get("plan"))

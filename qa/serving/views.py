@@ -3,12 +3,17 @@ Everything taken from a question or the plan is HTML-escaped; answers span-mark 
 from __future__ import annotations
 
 import html
+import re
 
 from ..answering.overview import parts_text, points_text
 from ..plan.outcomes import VERDICTS
 
 ABSTAINED_NOTE = "（计划中没有直接回答，以下是最相关的段落）"
-COMMITMENT_COLUMNS = ["编号", "类型", "章节", "事项", "数值", "单位", "限定", "原文", "后一年计划报告的结果", "是否完成"]
+COMMITMENT_COLUMNS = ["类型", "章节", "事项", "数值", "单位", "限定", "原文", "后一年计划报告的结果", "是否完成"]
+LABEL_WORDS = 14                    # a source's label ends with up to this many of its first words
+# A citation marker while the reply is escaped: private-use characters no plan or question holds.
+MARK, MARK_RE = "\ue000{}\ue001", re.compile("\ue000(\\d+)\ue001")
+FIRST_WORDS = re.compile(r"[^，。；：,.;:！？!?、]+")
 
 
 def marked(text: str, offset: int, span: list | None, more: list = ()) -> str:
@@ -24,39 +29,70 @@ def marked(text: str, offset: int, span: list | None, more: list = ()) -> str:
     return "".join(out) + html.escape(text[pos:])
 
 
-def reply_text(result: dict) -> str:
+def reply_text(result: dict, mark: str = "[{}]") -> str:
     """What the chat shows: the reading of a follow-up, then the answer with its citation markers
-    (one per point or part)."""
+    (`mark` formatted with the citation's number; one per point or part)."""
     head = f"按“{result['resolved_question']}”理解\n" if result.get("resolved_question") else ""
     if result.get("points"):
         points = result["points"]
-        body = points_text([p["text"] for p in points], [f"[{p['citation']}]" for p in points])
+        body = points_text([p["text"] for p in points], [mark.format(p["citation"]) for p in points])
     elif result.get("parts"):
         parts = result["parts"]
         body = parts_text([(p["question"], p["answer"]) for p in parts],
-                          [f"[{p['citation']}]" if p["citation"] else "" for p in parts])
+                          [mark.format(p["citation"]) if p["citation"] else "" for p in parts])
     else:
-        body = result["answer"] + ("" if result["abstained"] else "[1]")
+        body = result["answer"] + ("" if result["abstained"] else mark.format(1))
     return head + body
 
 
-def sources_html(result: dict, doc) -> str:
-    """Each citation: number, section path, passage (answer span marked), its paragraph on demand."""
+def reply_html(result: dict, docs: dict, k: int) -> str:
+    """The chat message of answer number `k` (unique in the conversation): the reply escaped, each
+    [n] a link to source n of this answer, then its sources, collapsible (`docs`: plan id -> plan)."""
+    text = html.escape(reply_text(result, MARK))
+    text = MARK_RE.sub(lambda m: f'<a class="cite" href="#s{k}-{m.group(1)}">[{m.group(1)}]</a>', text)
+    return f'<div class="reply">{text}</div>' + sources_html(result, docs, k)
+
+
+def first_words(text: str) -> str:
+    m = FIRST_WORDS.search(text)
+    words = m.group() if m else text
+    return words[:LABEL_WORDS] + ("…" if len(words) > LABEL_WORDS else "")
+
+
+def source_label(cite: dict, doc) -> str:
+    """Section › subsection › the first words of the cited span (of the passage without one): a
+    top-level section alone is named with its title, and the words repeat no part of the path."""
+    path = cite["section"]
+    top = next((s for s in doc.sections if s.path_str == path and s.level == 1), None)
+    if top is not None:
+        path = f"{path}、{top.title}"
+    h = cite.get("highlight")
+    words = first_words(cite["text"][h[0] - cite["start"]:] if h else cite["text"])
+    return path if not words or path.endswith(words) else f"{path} › {words}"
+
+
+def sources_html(result: dict, docs: dict, k: int) -> str:
+    """The sources of answer `k`, open, under a summary that folds them: each citation's number,
+    plan (when several are served), label, passage (answer span marked), its paragraph on demand, and a link that opens it in
+    浏览计划 (the page's script sends the link's id, open-k-n, to the server)."""
     if not result.get("citations"):
         return ""
-    head = f"<p>{ABSTAINED_NOTE}</p>" if result["abstained"] else ""
-    parts = []
-    for c in result["citations"]:
+    cites = result["citations"]
+    parts = [f"<p>{ABSTAINED_NOTE}</p>"] if result["abstained"] else []
+    for c in cites:
+        doc = docs[c["plan"]] if c.get("plan") in docs else next(iter(docs.values()))
         para = doc.paragraph_at(c["start"])
         paragraph = doc.clean[para.start:para.end]
         parts.append(
-            f'<div class="source" id="source-{c["rank"]}">'
-            + (f'<div class="plan-name">{html.escape(c["plan_title"])}</div>' if c.get("plan_title") else "") +
-            f'<div class="path">[{c["rank"]}] {html.escape(c["section"])}</div>'
+            f'<div class="source" id="s{k}-{c["rank"]}">'
+            + (f'<div class="plan-name">{html.escape(c["plan_title"])}</div>' if len(docs) > 1 else "") +
+            f'<div class="path">[{c["rank"]}] {html.escape(source_label(c, doc))}</div>'
             f'<p class="passage">{marked(c["text"], c["start"], c.get("highlight"), c.get("highlights", []))}</p>'
             f'<details><summary>展开所在段落</summary><p>{marked(paragraph, para.start, [c["start"], c["end"]])}'
-            f"</p></details></div>")
-    return head + "".join(parts)
+            f'</p></details><a class="open-plan" id="open-{k}-{c["rank"]}" href="#s{k}-{c["rank"]}">在计划中查看 ›</a>'
+            f"</div>")
+    return (f'<details class="sources" open><summary>出处（{len(cites)} 条）</summary>'
+            + "".join(parts) + "</details>")
 
 
 def section_choices(doc) -> list:
@@ -82,7 +118,7 @@ def innermost_section(doc, offset: int) -> str:
 def commitment_rows(records: list, outcomes: dict | None = None) -> list:
     """The 目标清单 table; a target whose year a later plan reviews shows the outcome it reports
     (`outcomes`: commitment id -> qa.plan.outcomes.Row) and the verdict."""
-    return [[r.id, "目标" if r.kind == "target" else "结果", r.section, r.subject, r.value, r.unit,
+    return [["目标" if r.kind == "target" else "结果", r.section, r.subject, r.value, r.unit,
              r.qualifier, r.sentence, *outcome_cells((outcomes or {}).get(r.id))] for r in records]
 
 
