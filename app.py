@@ -43,7 +43,6 @@ OFFICIAL_EXAMPLES = ["今年全市生产总值预期增长多少？", "今年PM2
 CSS = """
 #chatbot .icon-button-wrapper.top-panel {display: none !important;}  /* one clear: the 清空对话 button */
 #chatbot .scroll-down-button-container {display: none !important;}  /* it floated over the answer */
-@media (max-width: 640px) {.gradio-container {padding-left: 4px !important; padding-right: 4px !important;}}
 .reply {white-space: pre-line;}
 #chatbot [data-testid=user] {scroll-margin-top: 8px;}  /* the newest question is scrolled to the top */
 a.cite {text-decoration: none; font-weight: 600;}
@@ -62,8 +61,8 @@ I18N = gr.I18n(**{"zh-CN": {"chatbot.copy_message": "复制", "chatbot.copied_me
 THEME = gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"])
 
 
-# The components of each tab, and the per-browser state (the citations shown, the conversation, the
-# votable replies, the last vote), as the event wiring takes them.
+# The components of each tab, and the per-browser state (the conversation, the votable replies and
+# the citations each holds, the last vote), as the event wiring takes them.
 ChatTab = namedtuple("ChatTab", "chatbot box plan ask_btn clear_btn comment send_btn note open_ref open_go")
 CommitmentsTab = namedtuple("CommitmentsTab", "section keyword kind count table state csv")
 BrowseTab = namedtuple("BrowseTab", "which tree plan")

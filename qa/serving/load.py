@@ -9,7 +9,6 @@ ceiling of the design on this machine: inproc_p50_ms / inproc_p95_ms / inproc_qp
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import statistics
@@ -29,52 +28,67 @@ LOAD_PER_CLIENT = 10
 LOAD_RUNS = 3
 
 
-async def ask_over_http(http, base: str, question: str, session: str) -> dict:
+JSON = {"content-type": "application/json"}
+
+
+def send(conn, method: str, path: str, body: dict | None = None) -> bytes:
+    """One request on the client's kept-alive connection: the response body, or an exception."""
+    conn.request(method, path, body=None if body is None else json.dumps(body).encode("utf-8"), headers=JSON)
+    r = conn.getresponse()
+    data = r.read()
+    if r.status != 200:
+        raise RuntimeError(f"HTTP {r.status}: {data[:200]!r}")
+    return data
+
+
+def ask_over_gradio(conn, question: str, session: str) -> dict:
     """One question through Gradio's HTTP API of /ask, in the client's own session (as gradio_client
     and the browser keep one): the answer JSON, or an exception."""
-    r = await http.post(f"{base}/gradio_api/call/ask", json={"data": [question, None, None], "session_hash": session})
-    r.raise_for_status()
-    r = await http.get(f"{base}/gradio_api/call/ask/{r.json()['event_id']}")
-    r.raise_for_status()
-    events = r.text.split("\n\n")
-    done = next((e for e in events if e.startswith("event: complete")), None)
+    event = json.loads(send(conn, "POST", "/gradio_api/call/ask",
+                            {"data": [question, None, None], "session_hash": session}))["event_id"]
+    text = send(conn, "GET", f"/gradio_api/call/ask/{event}").decode("utf-8")
+    done = next((e for e in text.split("\n\n") if e.startswith("event: complete")), None)
     if done is None:
-        raise RuntimeError(f"no answer: {r.text[:200]}")
-    answer = json.loads(done.split("data: ", 1)[1])[0]
-    if "answer" not in answer:
-        raise RuntimeError(f"error answer: {answer}")
-    return answer
+        raise RuntimeError(f"no answer: {text[:200]}")
+    return checked(json.loads(done.split("data: ", 1)[1])[0])
 
 
-async def ask_over_api(http, base: str, question: str, session: str) -> dict:
+def ask_over_api(conn, question: str, session: str) -> dict:
     """One question through the JSON API: the answer JSON, or an exception."""
-    r = await http.post(f"{base}/api/ask", json={"question": question})
-    r.raise_for_status()
-    answer = r.json()
+    return checked(json.loads(send(conn, "POST", "/api/ask", {"question": question})))
+
+
+def checked(answer: dict) -> dict:
     if "answer" not in answer:
         raise RuntimeError(f"error answer: {answer}")
     return answer
 
 
-async def load_clients(base: str, questions: list, ask=ask_over_http) -> tuple:
-    import httpx
+def load_clients(port: int, questions: list, ask=ask_over_gradio) -> tuple:
+    """LOAD_CLIENTS threads, each a client with its own connection and session asking its share of
+    `questions` one after another: (latencies in ms, errors, wall seconds). The standard library's
+    client: the load generator shares the 2 cores, and httpx's took 6 ms of CPU a request to its 0.5."""
+    from concurrent.futures import ThreadPoolExecutor
+    from http.client import HTTPConnection
 
-    latencies, errors = [], []
-
-    async def client(n: int, mine: list) -> None:
-        session = f"load-{n}-{time.time_ns()}"
-        async with httpx.AsyncClient(timeout=60, trust_env=False) as http:
-            for q in mine:
-                t0 = time.perf_counter()
-                try:
-                    await ask(http, base, q, session)
-                except Exception as exc:                   # counted, the client goes on
-                    errors.append(repr(exc))
-                latencies.append((time.perf_counter() - t0) * 1000)
+    def client(n: int) -> tuple:
+        conn, session = HTTPConnection("127.0.0.1", port, timeout=60), f"load-{n}-{time.time_ns()}"
+        latencies, errors = [], []
+        for q in questions[n::LOAD_CLIENTS]:
+            t0 = time.perf_counter()
+            try:
+                ask(conn, q, session)
+            except Exception as exc:                   # counted, the client goes on on a new connection
+                errors.append(repr(exc))
+                conn.close()
+            latencies.append((time.perf_counter() - t0) * 1000)
+        conn.close()
+        return latencies, errors
 
     t0 = time.perf_counter()
-    await asyncio.gather(*(client(i, questions[i::LOAD_CLIENTS]) for i in range(LOAD_CLIENTS)))
-    return latencies, errors, time.perf_counter() - t0
+    with ThreadPoolExecutor(LOAD_CLIENTS) as pool:
+        done = list(pool.map(client, range(LOAD_CLIENTS)))
+    return [t for ts, _ in done for t in ts], [e for _, es in done for e in es], time.perf_counter() - t0
 
 
 def load_questions() -> list:
@@ -106,14 +120,13 @@ def in_process() -> tuple:
 def over_http(api: bool) -> list:
     """LOAD_RUNS runs of LOAD_CLIENTS concurrent clients x LOAD_PER_CLIENT questions against one real
     app process (after a warm-up): [(latencies, errors, wall)] per run."""
-    questions, ask = load_questions(), (ask_over_api if api else ask_over_http)
+    questions, ask = load_questions(), (ask_over_api if api else ask_over_gradio)
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         proc = serve(port, log)
         try:
-            asyncio.run(load_clients(base, questions[:4], ask))          # warm up: connections, caches
-            return [asyncio.run(load_clients(base, questions, ask)) for _ in range(LOAD_RUNS)]
+            load_clients(port, questions[:LOAD_CLIENTS], ask)          # warm up: connections, caches
+            return [load_clients(port, questions, ask) for _ in range(LOAD_RUNS)]
         finally:
             proc.terminate()
             proc.wait(30)
