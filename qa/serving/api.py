@@ -8,8 +8,8 @@ Gradio page under it, so questions from both share the encoder's batching queue)
 
 Bodies are checked before any work: a wrong type, an unknown key, a bad history shape, an over-long
 field or a body over settings.api_body_bytes gets a 4xx JSON {"error": "<Chinese message>",
-"detail"?} and never reaches the model. The queue is bounded: with settings.api_queue questions
-already in the server (answering, or waiting for one of settings.concurrency threads), the next gets
+"detail"?} and never reaches the model. The queue is bounded: with settings.api_queue requests
+already in the server (answering, or waiting for one of settings.api_threads threads), the next gets
 503 with Retry-After at once, instead of a latency that grows without limit.
 """
 from __future__ import annotations
@@ -36,6 +36,8 @@ FEEDBACK_FAILED = "反馈未能保存，请稍后再试。"
 BAD_ANSWER = "answer 应是 /api/ask 返回的回答 JSON。"
 
 
+# Bounds that refuse absurd bodies only: the reading keeps the last MAX_TURNS turns, each question cut
+# to MAX_TURN_CHARS (qa.reading.dialogue).
 class Turn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     question: str = Field(max_length=MAX_TURN_CHARS * 10, description="an earlier question")
@@ -98,7 +100,7 @@ def create(library: Library) -> FastAPI:
         return error(422, BAD_BODY, detail=detail)
 
     async def in_threads(fn):
-        """Run `fn` on a worker thread unless api_queue questions are in already (then 503)."""
+        """Run `fn` on a worker thread unless api_queue requests are in already (then 503)."""
         if load["in_server"] >= s.api_queue:
             return error(503, BUSY, headers={"Retry-After": "1"})
         load["in_server"] += 1

@@ -73,8 +73,9 @@ def source_label(cite: dict, doc) -> str:
 
 def sources_html(result: dict, docs: dict, k: int) -> str:
     """The sources of answer `k`, open, under a summary that folds them: each citation's number,
-    plan (when several are served), label, passage (answer span marked), its paragraph on demand, and a link that opens it in
-    浏览计划 (the page's script sends the link's id, open-k-n, to the server)."""
+    plan (when several are served), label, passage (answer span marked), its paragraph on demand,
+    and a link that opens it in 浏览计划 (the page's script sends the link's id, open-k-n, to the
+    server)."""
     if not result.get("citations"):
         return ""
     cites = result["citations"]
@@ -85,7 +86,7 @@ def sources_html(result: dict, docs: dict, k: int) -> str:
         paragraph = doc.clean[para.start:para.end]
         parts.append(
             f'<div class="source" id="s{k}-{c["rank"]}">'
-            + (f'<div class="plan-name">{html.escape(c["plan_title"])}</div>' if len(docs) > 1 else "") +
+            + (f'<div class="plan-name">{html.escape(c["plan_title"])}</div>' if c.get("plan_title") and len(docs) > 1 else "") +
             f'<div class="path">[{c["rank"]}] {html.escape(source_label(c, doc))}</div>'
             f'<p class="passage">{marked(c["text"], c["start"], c.get("highlight"), c.get("highlights", []))}</p>'
             f'<details><summary>展开所在段落</summary><p>{marked(paragraph, para.start, [c["start"], c["end"]])}'
