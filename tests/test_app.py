@@ -136,13 +136,6 @@ def page(browser, app_url):
     page.close()
 
 
-@pytest.fixture
-def phone(browser, app_url):
-    page = open_page(browser, app_url, PHONE)
-    yield page
-    page.close()
-
-
 BOT = "#chatbot [data-testid=bot]"
 
 

@@ -32,7 +32,6 @@ BUSY = "服务繁忙，请稍后再试。"
 BAD_BODY = "请求格式不对：请发送 JSON，如 {\"question\": \"今年要新建多少个公共充电桩？\"}。"
 TOO_LARGE = "请求太大：请求体不能超过 {n} 字节。"
 NO_LENGTH = "请求缺少 Content-Length。"
-FEEDBACK_FAILED = "反馈未能保存，请稍后再试。"
 BAD_ANSWER = "answer 应是 /api/ask 返回的回答 JSON。"
 
 
@@ -136,7 +135,7 @@ def create(library: Library) -> FastAPI:
                 feedback.append(s, rec)
                 return {"id": rec["id"]}
             except OSError:
-                return error(500, FEEDBACK_FAILED)
+                return error(500, feedback.FAILED)
         return await in_threads(save)
 
     @app.get("/api/health", summary="服务状态")

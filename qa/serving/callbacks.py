@@ -20,8 +20,6 @@ from ..reading import dialogue
 from . import feedback
 from .views import commitment_rows, innermost_section, reply_html, section_choices, section_html
 
-FEEDBACK_FAILED = "反馈未能保存，请稍后再试。"
-
 ALL = "全部"
 
 
@@ -110,7 +108,7 @@ class Callbacks:
             return None, hidden, hidden, ""
         choice = ("up" if evt.liked else "down") if isinstance(evt.liked, bool) else None
         if not self.save_feedback(answer, choice):
-            return None, hidden, hidden, FEEDBACK_FAILED
+            return None, hidden, hidden, feedback.FAILED
         if choice is None:
             return None, hidden, hidden, "已撤销评价。"
         return ({"index": i, "vote": choice}, gr.update(value="", visible=True), gr.update(visible=True),
@@ -123,7 +121,7 @@ class Callbacks:
         if not feedback.clean(comment, self.settings.feedback_comment_chars):
             return gr.update(), gr.update(), "请先写下意见。"
         if not self.save_feedback(answers[voted["index"]], voted["vote"], comment):
-            return gr.update(), gr.update(), FEEDBACK_FAILED
+            return gr.update(), gr.update(), feedback.FAILED
         return gr.update(value="", visible=False), gr.update(visible=False), "已记录，谢谢反馈。"
 
     def filter_commitments(self, section: str, keyword: str, kind: str):

@@ -23,6 +23,7 @@ FILE = "feedback.jsonl"
 KEYS = ("id", "time", "question", "resolved_question", "answer", "citations", "vote", "comment")
 VOTES = ("up", "down")
 QUESTION_CHARS = 2000          # the app's question box holds no more
+FAILED = "反馈未能保存，请稍后再试。"   # what the app and the API say when a line could not be written
 _LOCK = threading.Lock()       # threads of one process; fcntl.flock below serves processes
 
 
