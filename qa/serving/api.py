@@ -85,6 +85,16 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+def unknown_plan(library: Library, plan: str | None) -> JSONResponse | None:
+    """422 naming the plans there are, for a plan that is not there (Library.plan's message)."""
+    try:
+        if plan is not None:
+            library.plan(plan)
+    except ValueError as exc:
+        return error(422, str(exc))
+    return None
+
+
 def create(library: Library) -> FastAPI:
     s = library.settings
     app = FastAPI(title="国民经济和社会发展计划问答 API", version="1", docs_url="/docs", redoc_url=None,
@@ -110,8 +120,8 @@ def create(library: Library) -> FastAPI:
 
     @app.post("/api/ask", summary="回答一个问题（JSON 同 qa ask --json）")
     async def ask(body: Ask):
-        if body.plan is not None and body.plan not in library.plans:
-            return error(422, f"没有编号为“{body.plan}”的计划（现有：{'、'.join(library.plans)}）")
+        if (missing := unknown_plan(library, body.plan)) is not None:
+            return missing
         history = [t.model_dump(exclude_none=True) for t in body.history]
 
         def answer():

@@ -46,6 +46,7 @@ class Callbacks:
         self.outcomes = {r.target.id: r for r in outcomes.compare(outcomes.every_plan(self.settings))
                          if r.target_plan == self.profile.id}
         self.kinds = kinds(self.profile)
+        self.docs = {pid: a.doc for pid, a in library.plans.items()}      # plan id -> its document
         self.csv_dir = Path(tempfile.mkdtemp(prefix="qa-commitments-"))
 
     def ask_api(self, question: str, history: list | None = None, plan: str | None = None) -> dict:
@@ -61,10 +62,7 @@ class Callbacks:
             return {"question": question, "error": str(exc)}
 
     def doc_of(self, plan_id: str | None):
-        return self.library.plans[plan_id].doc if plan_id in self.library.plans else self.doc
-
-    def docs(self) -> dict:
-        return {pid: a.doc for pid, a in self.library.plans.items()}
+        return self.docs.get(plan_id, self.doc)
 
     def chat(self, question: str, plan: str, shown: list, turns: list, answers: list):
         """One question of the chat: the messages with this reply (its sources under it), the box
@@ -75,7 +73,7 @@ class Callbacks:
         if "error" in result:
             reply = html.escape(result["error"])
         else:
-            reply = reply_html(result, self.docs(), len(shown) + 1)
+            reply = reply_html(result, self.docs, len(shown) + 1)
             turns = (turns + [{"question": question, "answer": result["answer"]}])[-dialogue.MAX_TURNS:]
             answer = {"id": uuid.uuid4().hex, "question": question,
                       "result": {k: result.get(k) for k in ("resolved_question", "answer", "citations")}}
